@@ -1,0 +1,104 @@
+//! The one error type of dynhost.
+//!
+//! Every failure is one of three kinds, and the kind decides what happens next: a usage or
+//! configuration error stops the program before anything is sent, a transient failure is retried
+//! later with growing delays, and a permanent refusal stops sending for that record until its
+//! configuration changes.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::protocol::Refusal;
+
+/// What the caller should do about an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// May pass by itself: retry later.
+    Transient,
+    /// Will not pass until the record's configuration changes.
+    Permanent,
+    /// The command line or the configuration is wrong: nothing was attempted.
+    Usage,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// The command line could not be understood.
+    Usage(String),
+    /// A file (config, CA bundle, state dir) could not be read or written.
+    Io { path: PathBuf, source: std::io::Error },
+    /// The config file breaks the UCI grammar; `line` is 1-based.
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// The config file parses but a value is not acceptable.
+    ConfigValue {
+        section: String,
+        option: String,
+        message: String,
+    },
+    /// The address source failed or gave nothing usable (yet).
+    Address(String),
+    /// The HTTPS exchange failed before a complete reply arrived: DNS, connect, TLS, timeout,
+    /// or a reply too large or malformed to read.
+    Transport(String),
+    /// The server answered, but with something that is neither success nor a known refusal:
+    /// `911`/`dnserr`, a 5xx, a redirect, a success word with an error status, or an unknown body.
+    Server(String),
+    /// The server refused the update for a reason that will not pass by itself.
+    Refused(Refusal),
+}
+
+impl Error {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Error::Usage(_) | Error::Io { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue { .. } => {
+                Severity::Usage
+            }
+            Error::Address(_) | Error::Transport(_) | Error::Server(_) => Severity::Transient,
+            Error::Refused(_) => Severity::Permanent,
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn config_value(section: &str, option: &str, message: impl Into<String>) -> Self {
+        Error::ConfigValue {
+            section: section.to_string(),
+            option: option.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(message) => write!(f, "{message}"),
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::ConfigSyntax {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            Error::ConfigValue {
+                section,
+                option,
+                message,
+            } => write!(f, "section '{section}' option '{option}': {message}"),
+            Error::Address(message) => write!(f, "no usable address: {message}"),
+            Error::Transport(message) => write!(f, "connection failed: {message}"),
+            Error::Server(message) => write!(f, "server trouble: {message}"),
+            Error::Refused(refusal) => write!(f, "refused by the server: {refusal}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,7 @@
+mod config;
+mod error;
+mod protocol;
+
+fn main() {
+    println!("dynhost");
+}

@@ -1,0 +1,339 @@
+//! The DynHost (dyndns2) exchange without any I/O: what to ask, and what the answer means.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Record;
+use crate::error::Error;
+
+/// Bodies are tens of bytes; anything near this is not a DynHost reply.
+pub const MAX_REPLY_BYTES: u64 = 4096;
+/// How much of an unknown reply is worth quoting in a log line.
+const QUOTE_CHARS: usize = 80;
+
+/// A refusal that retrying cannot fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Refusal {
+    BadAuth,
+    NoHost,
+    NotFqdn,
+    BadSys,
+    BadAgent,
+    Abuse,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "badauth",
+            Refusal::NoHost => "nohost",
+            Refusal::NotFqdn => "notfqdn",
+            Refusal::BadSys => "badsys",
+            Refusal::BadAgent => "badagent",
+            Refusal::Abuse => "abuse",
+        }
+    }
+
+    fn from_code(word: &str) -> Option<Refusal> {
+        [
+            Refusal::BadAuth,
+            Refusal::NoHost,
+            Refusal::NotFqdn,
+            Refusal::BadSys,
+            Refusal::BadAgent,
+            Refusal::Abuse,
+        ]
+        .into_iter()
+        .find(|refusal| refusal.code().eq_ignore_ascii_case(word))
+    }
+
+    /// What the owner has to do, in words.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "wrong username or password",
+            Refusal::NoHost => "host name not in the zone or not covered by this username",
+            Refusal::NotFqdn => "host name is not a fully qualified domain name",
+            Refusal::BadSys => "the server rejected the request format (a dynhost bug: please report it)",
+            Refusal::BadAgent => "the server blocked this client or the request format",
+            Refusal::Abuse => "the record is blocked for too many updates",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.explanation())
+    }
+}
+
+/// One update request, ready for a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    /// The whole URL; it holds no credentials, so it may be logged.
+    pub url: String,
+    /// The value of the `Authorization` header: never log it.
+    pub authorization: String,
+}
+
+/// What came back over HTTP, before interpretation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// At most [`MAX_REPLY_BYTES`].
+    pub body: Vec<u8>,
+    /// The `Location` header of a redirect, which is never followed.
+    pub location: Option<String>,
+}
+
+/// A successful reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// `false` for `nochg`: the record already had the address.
+    pub changed: bool,
+    /// The address the server says the record now holds, when it names one.
+    pub address: Option<IpAddr>,
+}
+
+pub fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
+    let base = record.server.trim_end_matches('/');
+    let url = format!(
+        "{base}/nic/update?system=dyndns&hostname={}&myip={}",
+        query_escape(&record.hostname),
+        query_escape(&address.to_string()),
+    );
+    let credentials = format!("{}:{}", record.username, record.password.expose());
+    UpdateRequest {
+        url,
+        authorization: format!("Basic {}", base64(credentials.as_bytes())),
+    }
+}
+
+/// Percent-encodes everything but the unreserved characters of RFC 3986.
+fn query_escape(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            escaped.push(char::from(byte));
+        } else {
+            escaped.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    escaped
+}
+
+/// Standard base64 with padding and no line breaks (a wrapped value breaks Basic auth).
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let group = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
+        for position in 0..4 {
+            if position <= chunk.len() {
+                let index = (group >> (18 - 6 * position)) & 0x3f;
+                out.push(char::from(ALPHABET[index as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Reads a reply from both its status and its body: neither alone can be trusted.
+pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
+    let text = String::from_utf8_lossy(&reply.body);
+    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let mut words = first_line.split_ascii_whitespace();
+    let word = words.next().unwrap_or("").to_ascii_lowercase();
+    let named_address = words.next().and_then(|w| w.parse::<IpAddr>().ok());
+    let status = reply.status;
+    let success_status = (200..300).contains(&status);
+    let server_error = status >= 500;
+
+    match word.as_str() {
+        "good" | "nochg" if success_status => Ok(Accepted {
+            changed: word == "good",
+            address: named_address,
+        }),
+        "good" | "nochg" => Err(Error::Server(format!(
+            "'{word}' with HTTP {status}: not trusted as success"
+        ))),
+        "911" | "dnserr" => Err(Error::Server(format!("'{word}' (HTTP {status})"))),
+        _ if server_error => Err(Error::Server(format!("HTTP {status}: {}", quote(first_line)))),
+        _ => {
+            if let Some(refusal) = Refusal::from_code(&word) {
+                return Err(Error::Refused(refusal));
+            }
+            if status == 401 {
+                return Err(Error::Refused(Refusal::BadAuth));
+            }
+            if (300..400).contains(&status) {
+                let target = reply.location.as_deref().unwrap_or("nowhere");
+                return Err(Error::Server(format!(
+                    "HTTP {status} redirect to {} not followed",
+                    quote(target)
+                )));
+            }
+            Err(Error::Server(format!(
+                "unexpected reply (HTTP {status}): {}",
+                quote(first_line)
+            )))
+        }
+    }
+}
+
+/// A bounded, printable excerpt of untrusted text.
+fn quote(text: &str) -> String {
+    let printable: String = text
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(QUOTE_CHARS)
+        .collect();
+    if printable.is_empty() {
+        "(empty body)".to_string()
+    } else if text.chars().count() > QUOTE_CHARS {
+        format!("'{printable}...'")
+    } else {
+        format!("'{printable}'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.as_bytes().to_vec(),
+            location: None,
+        }
+    }
+
+    fn refusal_of(status: u16, body: &str) -> Option<Refusal> {
+        match classify(&reply(status, body)) {
+            Err(Error::Refused(refusal)) => Some(refusal),
+            _ => None,
+        }
+    }
+
+    fn is_transient(status: u16, body: &str) -> bool {
+        matches!(classify(&reply(status, body)), Err(Error::Server(_)))
+    }
+
+    #[test]
+    fn good_with_address_is_a_change() {
+        let accepted = classify(&reply(200, "good 203.0.113.7\n")).unwrap();
+        assert!(accepted.changed);
+        assert_eq!(accepted.address, Some("203.0.113.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn nochg_is_success_without_change() {
+        let accepted = classify(&reply(200, "nochg 2001:db8::1")).unwrap();
+        assert!(!accepted.changed);
+        assert_eq!(accepted.address, Some("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn good_without_address_is_still_success() {
+        assert_eq!(
+            classify(&reply(200, "good")).unwrap(),
+            Accepted {
+                changed: true,
+                address: None
+            }
+        );
+    }
+
+    #[test]
+    fn success_words_with_error_status_are_failures() {
+        assert!(is_transient(500, "good 203.0.113.7"));
+        assert!(is_transient(401, "nochg 203.0.113.7"));
+        assert!(is_transient(302, "good"));
+    }
+
+    #[test]
+    fn every_refusal_word_is_permanent() {
+        for (body, refusal) in [
+            ("badauth", Refusal::BadAuth),
+            ("nohost", Refusal::NoHost),
+            ("notfqdn", Refusal::NotFqdn),
+            ("badsys", Refusal::BadSys),
+            ("badagent", Refusal::BadAgent),
+            ("abuse", Refusal::Abuse),
+        ] {
+            assert_eq!(refusal_of(200, body), Some(refusal), "{body}");
+            assert_eq!(refusal_of(400, body), Some(refusal), "{body}");
+        }
+        assert_eq!(refusal_of(401, "badauth\n"), Some(Refusal::BadAuth));
+    }
+
+    #[test]
+    fn status_401_without_a_word_is_badauth() {
+        assert_eq!(refusal_of(401, "<html>Unauthorized</html>"), Some(Refusal::BadAuth));
+    }
+
+    #[test]
+    fn server_side_trouble_is_transient() {
+        assert!(is_transient(200, "911"));
+        assert!(is_transient(200, "dnserr"));
+        assert!(is_transient(503, ""));
+        assert!(is_transient(500, "nohost"));
+    }
+
+    #[test]
+    fn unknown_bodies_are_transient_failures() {
+        assert!(is_transient(200, "<html>maintenance</html>"));
+        assert!(is_transient(200, ""));
+        assert!(is_transient(400, "{\"message\":\"system is required\"}"));
+        assert!(is_transient(200, "goodbye 203.0.113.7"));
+    }
+
+    #[test]
+    fn success_word_must_be_the_first_word() {
+        assert!(is_transient(200, "error: not good"));
+    }
+
+    #[test]
+    fn redirect_names_its_target_and_is_not_success() {
+        let mut redirect = reply(301, "");
+        redirect.location = Some("http://evil.example/".to_string());
+        let message = classify(&redirect).unwrap_err().to_string();
+        assert!(message.contains("http://evil.example/"), "{message}");
+    }
+
+    #[test]
+    fn unknown_reply_quote_is_bounded_and_printable() {
+        let long = format!("weird\u{7}{}", "x".repeat(500));
+        let message = classify(&reply(200, &long)).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(!message.contains('\u{7}'));
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(query_escape("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(query_escape("2001:db8::1"), "2001%3Adb8%3A%3A1");
+        assert_eq!(query_escape("home.example.com"), "home.example.com");
+    }
+}
