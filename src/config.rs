@@ -1,10 +1,15 @@
 //! The validated configuration: what `/etc/config/dynhost` means once every value was checked.
 
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::ops::RangeInclusive;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::uci::{self, Section, Value};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
@@ -50,11 +55,17 @@ impl Family {
 pub enum Source {
     Ubus,
     /// `device` is the kernel device; `None` means the interface's l3_device.
-    Netlink { device: Option<String> },
+    Netlink {
+        device: Option<String>,
+    },
     /// `check_url` `None` means the documented default echo service for the family.
-    Web { check_url: Option<String> },
+    Web {
+        check_url: Option<String>,
+    },
     /// The command and its arguments, split on white space: it runs without a shell.
-    Script { command: Vec<String> },
+    Script {
+        command: Vec<String>,
+    },
 }
 
 impl Source {
@@ -107,10 +118,1074 @@ pub struct Record {
     pub cacert: PathBuf,
 }
 
+const GLOBAL_TYPE: &str = "dynhost";
+const RECORD_TYPE: &str = "record";
+/// A week: longer would leave a changed address unpublished for longer than anyone wants, and
+/// keeps deadline arithmetic far from overflow.
+const MAX_CHECK_INTERVAL_SECS: u64 = 7 * 24 * 60 * 60;
+
+const GLOBAL_OPTIONS: &[&str] = &["check_interval", "cacert", "timeout"];
+const RECORD_OPTIONS: &[&str] = &[
+    "enabled",
+    "hostname",
+    "username",
+    "password",
+    "family",
+    "interface",
+    "source",
+    "device",
+    "check_url",
+    "script",
+    "server",
+    "cacert",
+];
+/// Options that only one source reads, with the name of that source.
+const SOURCE_OPTIONS: [(&str, &str); 3] = [
+    ("device", "netlink"),
+    ("check_url", "web"),
+    ("script", "script"),
+];
+
 impl Config {
     /// Reads, parses and validates the config file. Warns when other users may read it.
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let _ = path;
-        todo!("config loading")
+        let io_error = |error| Error::io(path, error);
+        let mut file = File::open(path).map_err(io_error)?;
+        // The mode of the file that was opened, not of whatever the path names a moment later.
+        let mode = file.metadata().map_err(io_error)?.permissions().mode();
+        if mode & 0o004 != 0 {
+            log::warn!(
+                "{}: other users can read this file, and it holds passwords: chmod 600 it",
+                path.display()
+            );
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(io_error)?;
+        let config = Config::parse(path, &text)?;
+        config.check_cacerts()?;
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `path` only names the file in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+        let sections = uci::parse(text).map_err(|error| Error::ConfigSyntax {
+            path: path.to_path_buf(),
+            line: error.line,
+            message: error.message,
+        })?;
+        let (config, warnings) = interpret(&sections)?;
+        for warning in warnings {
+            log::warn!("{}:{}: {}", path.display(), warning.line, warning.message);
+        }
+        Ok(config)
+    }
+
+    /// A missing bundle would otherwise only show as a TLS failure, retried forever.
+    fn check_cacerts(&self) -> Result<(), Error> {
+        for record in self.records.iter().filter(|record| record.enabled) {
+            // Opening a directory succeeds: only reading it fails.
+            File::open(&record.cacert)
+                .and_then(|mut file| file.read(&mut [0; 1]))
+                .map_err(|error| {
+                    Error::config_value(
+                        &record.name,
+                        "cacert",
+                        format!("{:?} cannot be read: {error}", record.cacert),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// Something in the file that is not an error but is most likely a mistake, such as a typo in
+/// an option name.
+#[derive(Debug)]
+struct Warning {
+    line: usize,
+    message: String,
+}
+
+fn interpret(sections: &[Section]) -> Result<(Config, Vec<Warning>), Error> {
+    let global_options = Options::new(
+        sections
+            .iter()
+            .find(|section| section.section_type == GLOBAL_TYPE),
+        GLOBAL_TYPE,
+        0,
+    );
+    let global = global(&global_options)?;
+    let mut warnings = global_options.unknown(GLOBAL_OPTIONS);
+    let mut records = Vec::new();
+    let mut global_seen = false;
+    for section in sections {
+        match section.section_type.as_str() {
+            RECORD_TYPE => {
+                let options = Options::new(Some(section), RECORD_TYPE, records.len());
+                records.push(record(&options, &global, &mut warnings)?);
+            }
+            GLOBAL_TYPE if global_seen => warnings.push(Warning {
+                line: section.line,
+                message: "only the first dynhost section is read: this one is ignored".into(),
+            }),
+            GLOBAL_TYPE => global_seen = true,
+            other => warnings.push(Warning {
+                line: section.line,
+                message: format!("unknown section type {other:?} ignored"),
+            }),
+        }
+    }
+    check_unique_hostnames(&records)?;
+    Ok((Config { global, records }, warnings))
+}
+
+fn global(options: &Options) -> Result<Global, Error> {
+    Ok(Global {
+        check_interval: options.seconds("check_interval", 600, 30..=MAX_CHECK_INTERVAL_SECS)?,
+        cacert: options.text("cacert")?.unwrap_or(DEFAULT_CACERT).into(),
+        timeout: options.seconds("timeout", 30, 1..=3600)?,
+    })
+}
+
+fn record(
+    options: &Options,
+    global: &Global,
+    warnings: &mut Vec<Warning>,
+) -> Result<Record, Error> {
+    let family = family(options)?;
+    let source = source(options)?;
+    warnings.extend(options.unknown(RECORD_OPTIONS));
+    warnings.extend(
+        SOURCE_OPTIONS
+            .iter()
+            .filter(|(_, reader)| *reader != source.name())
+            .filter_map(|(option, reader)| {
+                options.entry(option).map(|entry| Warning {
+                    line: entry.line,
+                    message: format!(
+                        "option '{option}' in section '{}' ignored: only source {reader} reads it",
+                        options.label
+                    ),
+                })
+            }),
+    );
+    Ok(Record {
+        name: options.label.clone(),
+        enabled: options.boolean("enabled", true)?,
+        hostname: hostname(options)?,
+        username: username(options)?,
+        password: password(options)?,
+        family,
+        interface: interface(options, family)?,
+        source,
+        server: options
+            .https_url("server", "so that the password never travels in clear")?
+            .unwrap_or(DEFAULT_SERVER)
+            .to_string(),
+        cacert: options
+            .text("cacert")?
+            .map_or_else(|| global.cacert.clone(), PathBuf::from),
+    })
+}
+
+fn hostname(options: &Options) -> Result<String, Error> {
+    let hostname = options.required("hostname")?;
+    if !is_fqdn(hostname) {
+        return Err(options.invalid(
+            "hostname",
+            format!(
+                "{hostname:?} is not a fully qualified host name: at least two labels \
+                 of letters, digits and inner -, up to 63 characters each and 253 in all"
+            ),
+        ));
+    }
+    Ok(hostname.to_ascii_lowercase())
+}
+
+fn is_fqdn(name: &str) -> bool {
+    let is_label = |label: &str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    };
+    name.len() <= 253 && name.split('.').count() >= 2 && name.split('.').all(is_label)
+}
+
+fn username(options: &Options) -> Result<String, Error> {
+    let username = options.required("username")?;
+    if username.contains(':') {
+        return Err(options.invalid(
+            "username",
+            format!("{username:?} contains ':', which HTTP Basic authentication cannot carry"),
+        ));
+    }
+    if username.contains(char::is_control) {
+        return Err(options.invalid(
+            "username",
+            format!("{username:?} contains a control character"),
+        ));
+    }
+    Ok(username.to_string())
+}
+
+fn password(options: &Options) -> Result<Secret, Error> {
+    let password = options.required("password")?;
+    if password.contains(char::is_control) {
+        return Err(options.invalid("password", "contains a control character"));
+    }
+    Ok(Secret::new(password.to_string()))
+}
+
+fn family(options: &Options) -> Result<Family, Error> {
+    match options.text("family")? {
+        None | Some("ipv4") => Ok(Family::Ipv4),
+        Some("ipv6") => Ok(Family::Ipv6),
+        Some(other) => Err(options.invalid(
+            "family",
+            format!("{other:?} is not a family: use ipv4 or ipv6"),
+        )),
+    }
+}
+
+fn interface(options: &Options, family: Family) -> Result<String, Error> {
+    match options.text("interface")? {
+        None => Ok(match family {
+            Family::Ipv4 => "wan",
+            Family::Ipv6 => "wan6",
+        }
+        .to_string()),
+        Some(interface) if uci::is_name(interface) => Ok(interface.to_string()),
+        Some(interface) => Err(options.invalid(
+            "interface",
+            format!("{interface:?} is not an interface name: only letters, digits and _"),
+        )),
+    }
+}
+
+fn source(options: &Options) -> Result<Source, Error> {
+    match options.text("source")? {
+        None | Some("ubus") => Ok(Source::Ubus),
+        Some("netlink") => Ok(Source::Netlink {
+            device: device(options)?,
+        }),
+        Some("web") => Ok(Source::Web {
+            check_url: options
+                .https_url(
+                    "check_url",
+                    "so that nobody on the way can forge the address",
+                )?
+                .map(str::to_string),
+        }),
+        Some("script") => Ok(Source::Script {
+            command: command(options)?,
+        }),
+        Some(other) => Err(options.invalid(
+            "source",
+            format!("{other:?} is not a source: use ubus, netlink, web or script"),
+        )),
+    }
+}
+
+fn device(options: &Options) -> Result<Option<String>, Error> {
+    match options.text("device")? {
+        None => Ok(None),
+        Some(device) if is_device_name(device) => Ok(Some(device.to_string())),
+        Some(device) => Err(options.invalid(
+            "device",
+            format!(
+                "{device:?} is not a network device name: 1 to 15 characters, \
+                 no '/', ':' or white space"
+            ),
+        )),
+    }
+}
+
+/// The kernel's `dev_valid_name`.
+fn is_device_name(name: &str) -> bool {
+    (1..16).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .contains(|character: char| matches!(character, '/' | ':') || character.is_whitespace())
+}
+
+fn command(options: &Options) -> Result<Vec<String>, Error> {
+    let script = options.required("script")?;
+    let command: Vec<String> = script
+        .split_ascii_whitespace()
+        .map(str::to_string)
+        .collect();
+    if command.is_empty() {
+        return Err(options.invalid("script", format!("{script:?} names no command")));
+    }
+    Ok(command)
+}
+
+fn is_https_url(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
+        && !url.contains(|character: char| character.is_whitespace() || character.is_control())
+}
+
+/// Two records for one name would overwrite each other's address, or send the same update twice.
+fn check_unique_hostnames(records: &[Record]) -> Result<(), Error> {
+    let enabled: Vec<&Record> = records.iter().filter(|record| record.enabled).collect();
+    for (index, record) in enabled.iter().enumerate() {
+        let earlier = enabled[..index]
+            .iter()
+            .find(|earlier| earlier.hostname == record.hostname && earlier.family == record.family);
+        if let Some(earlier) = earlier {
+            return Err(Error::config_value(
+                &record.name,
+                "hostname",
+                format!(
+                    "{:?} ({}) is already updated by section '{}'",
+                    record.hostname,
+                    record.family.name(),
+                    earlier.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The options of one section, or of none, which gives every default.
+struct Options<'a> {
+    section: Option<&'a Section>,
+    /// The section name, or `@type[N]` as `uci` names an anonymous section.
+    label: String,
+}
+
+impl<'a> Options<'a> {
+    fn new(section: Option<&'a Section>, section_type: &str, index: usize) -> Self {
+        let label = section
+            .and_then(|section| section.name.clone())
+            .unwrap_or_else(|| format!("@{section_type}[{index}]"));
+        Options { section, label }
+    }
+
+    fn invalid(&self, option: &str, message: impl Into<String>) -> Error {
+        Error::config_value(&self.label, option, message)
+    }
+
+    fn entry(&self, option: &str) -> Option<&'a uci::Entry> {
+        self.section.and_then(|section| section.option(option))
+    }
+
+    fn text(&self, option: &str) -> Result<Option<&'a str>, Error> {
+        match self.entry(option).map(|entry| &entry.value) {
+            None => Ok(None),
+            Some(Value::Single(text)) => Ok(Some(text)),
+            Some(Value::List(_)) => {
+                Err(self.invalid(option, "is a list: write it once, as 'option', not 'list'"))
+            }
+        }
+    }
+
+    fn required(&self, option: &str) -> Result<&'a str, Error> {
+        self.text(option)?
+            .ok_or_else(|| self.invalid(option, "is required but missing or empty"))
+    }
+
+    /// The words of the shell's `config_get_bool`.
+    fn boolean(&self, option: &str, default: bool) -> Result<bool, Error> {
+        match self.text(option)? {
+            None => Ok(default),
+            Some("1" | "on" | "true" | "yes" | "enabled") => Ok(true),
+            Some("0" | "off" | "false" | "no" | "disabled") => Ok(false),
+            Some(other) => Err(self.invalid(
+                option,
+                format!(
+                    "{other:?} is not a boolean: use 1, on, true, yes, enabled \
+                     or 0, off, false, no, disabled"
+                ),
+            )),
+        }
+    }
+
+    fn seconds(
+        &self,
+        option: &str,
+        default: u64,
+        allowed: RangeInclusive<u64>,
+    ) -> Result<Duration, Error> {
+        let Some(text) = self.text(option)? else {
+            return Ok(Duration::from_secs(default));
+        };
+        match text.parse() {
+            Ok(seconds) if allowed.contains(&seconds) => Ok(Duration::from_secs(seconds)),
+            Ok(_) if *allowed.end() == u64::MAX => Err(self.invalid(
+                option,
+                format!(
+                    "{text:?} is too small: at least {} seconds",
+                    allowed.start()
+                ),
+            )),
+            Ok(_) => Err(self.invalid(
+                option,
+                format!(
+                    "{text:?} is out of range: {} to {} seconds",
+                    allowed.start(),
+                    allowed.end()
+                ),
+            )),
+            Err(_) => {
+                Err(self.invalid(option, format!("{text:?} is not a whole number of seconds")))
+            }
+        }
+    }
+
+    /// `why` tells the user what plain HTTP would expose.
+    fn https_url(&self, option: &str, why: &str) -> Result<Option<&'a str>, Error> {
+        match self.text(option)? {
+            Some(url) if !is_https_url(url) => Err(self.invalid(
+                option,
+                format!("{url:?} is refused: it must be an https:// URL with a host, {why}"),
+            )),
+            url => Ok(url),
+        }
+    }
+
+    fn unknown(&self, known: &[&str]) -> Vec<Warning> {
+        self.section
+            .iter()
+            .flat_map(|section| &section.options)
+            .filter(|entry| !known.contains(&entry.name.as_str()))
+            .map(|entry| Warning {
+                line: entry.line,
+                message: format!(
+                    "unknown option {:?} in section '{}' ignored",
+                    entry.name, self.label
+                ),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWORD: &str = "hunter2-Secret";
+    const HOME: &str = "config record 'home'
+\toption hostname 'home.example.com'
+\toption username 'example.com-router'
+\toption password 'hunter2-Secret'
+";
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(Path::new("/etc/config/dynhost"), text)
+    }
+
+    fn config(text: &str) -> Config {
+        parse(text).unwrap_or_else(|error| panic!("{text:?} refused: {error}"))
+    }
+
+    /// The home record with `options` added to it, each `(name, value)`.
+    fn home_with(options: &[(&str, &str)]) -> String {
+        let mut text = HOME.to_string();
+        for (name, value) in options {
+            text += &format!("\toption {name} '{value}'\n");
+        }
+        text
+    }
+
+    fn home(options: &[(&str, &str)]) -> Record {
+        config(&home_with(options)).records.remove(0)
+    }
+
+    /// The section, option and message of the value error that `text` gives.
+    fn value_error(text: &str) -> (String, String, String) {
+        match parse(text) {
+            Err(Error::ConfigValue {
+                section,
+                option,
+                message,
+            }) => (section, option, message),
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    /// Asserts that setting `option` to `value` in the home record is refused, with a message
+    /// that quotes the value.
+    fn assert_refused(option: &str, value: &str) {
+        let (section, refused, message) = value_error(&home_with(&[(option, value)]));
+        assert_eq!((section.as_str(), refused.as_str()), ("home", option));
+        assert!(message.contains(&format!("{value:?}")), "{message}");
+    }
+
+    fn warnings(text: &str) -> Vec<String> {
+        let sections = uci::parse(text).expect("valid UCI");
+        let (_, warnings) = interpret(&sections).expect("valid config");
+        warnings
+            .into_iter()
+            .map(|warning| format!("{}: {}", warning.line, warning.message))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let config = config(HOME);
+        assert_eq!(
+            config.global,
+            Global {
+                check_interval: Duration::from_secs(600),
+                cacert: PathBuf::from(DEFAULT_CACERT),
+                timeout: Duration::from_secs(30),
+            }
+        );
+        assert_eq!(
+            config.records,
+            [Record {
+                name: "home".into(),
+                enabled: true,
+                hostname: "home.example.com".into(),
+                username: "example.com-router".into(),
+                password: Secret::new(PASSWORD.into()),
+                family: Family::Ipv4,
+                interface: "wan".into(),
+                source: Source::Ubus,
+                server: DEFAULT_SERVER.into(),
+                cacert: PathBuf::from(DEFAULT_CACERT),
+            }]
+        );
+    }
+
+    #[test]
+    fn an_empty_file_has_no_records() {
+        let config = config("");
+        assert!(config.records.is_empty());
+        assert_eq!(config.global.check_interval, Duration::from_secs(600));
+    }
+
+    #[test]
+    fn global_values() {
+        let config = config(
+            "config dynhost 'anything'
+\toption check_interval 30
+\toption cacert '/etc/my-ca.pem'
+\toption timeout 3600
+",
+        );
+        assert_eq!(
+            config.global,
+            Global {
+                check_interval: Duration::from_secs(30),
+                cacert: PathBuf::from("/etc/my-ca.pem"),
+                timeout: Duration::from_secs(3600),
+            }
+        );
+    }
+
+    #[test]
+    fn the_global_section_may_come_after_the_records_and_be_anonymous() {
+        let config = config(&format!("{HOME}config dynhost\n\toption cacert '/ca'\n"));
+        assert_eq!(config.records[0].cacert, PathBuf::from("/ca"));
+    }
+
+    #[test]
+    fn only_the_first_global_section_is_read() {
+        let text = "config dynhost\n\toption timeout 5\nconfig dynhost\n\toption timeout 6\n";
+        assert_eq!(config(text).global.timeout, Duration::from_secs(5));
+        assert_eq!(
+            warnings(text),
+            ["3: only the first dynhost section is read: this one is ignored"]
+        );
+    }
+
+    #[test]
+    fn check_interval_is_30_seconds_to_a_week() {
+        let global = |value: &str| {
+            parse(&format!(
+                "config dynhost\n\toption check_interval '{value}'\n"
+            ))
+        };
+        assert!(global("30").is_ok());
+        assert!(global("604800").is_ok());
+        for bad in ["29", "0", "-1", "abc", "1.5", "10m", " 60", "604801"] {
+            match global(bad) {
+                Err(Error::ConfigValue {
+                    section,
+                    option,
+                    message,
+                }) => {
+                    assert_eq!(
+                        (section.as_str(), option.as_str()),
+                        ("@dynhost[0]", "check_interval")
+                    );
+                    assert!(message.contains(&format!("{bad:?}")), "{message}");
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn timeout_is_1_to_3600_seconds() {
+        let global =
+            |value: &str| parse(&format!("config dynhost 'g'\n\toption timeout '{value}'\n"));
+        assert_eq!(
+            config("config dynhost 'g'\n\toption timeout 1\n")
+                .global
+                .timeout,
+            Duration::from_secs(1)
+        );
+        assert!(global("3600").is_ok());
+        for bad in ["0", "3601", "x"] {
+            let error = global(bad).unwrap_err().to_string();
+            assert!(error.contains("'g' option 'timeout'"), "{error}");
+            assert!(error.contains(&format!("{bad:?}")), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_record_cacert_overrides_the_global_one() {
+        let text = format!(
+            "config dynhost\n\toption cacert '/global.pem'\n{}config record 'other'
+\toption hostname 'other.example.com'
+\toption username 'u'
+\toption password 'p'
+",
+            home_with(&[("cacert", "/own.pem")])
+        );
+        let records = config(&text).records;
+        assert_eq!(records[0].cacert, PathBuf::from("/own.pem"));
+        assert_eq!(records[1].cacert, PathBuf::from("/global.pem"));
+    }
+
+    #[test]
+    fn booleans() {
+        for word in ["1", "on", "true", "yes", "enabled"] {
+            assert!(home(&[("enabled", word)]).enabled, "{word}");
+        }
+        for word in ["0", "off", "false", "no", "disabled"] {
+            assert!(!home(&[("enabled", word)]).enabled, "{word}");
+        }
+        for word in ["2", "TRUE", "Yes", "y", "enable", " 1"] {
+            assert_refused("enabled", word);
+        }
+    }
+
+    #[test]
+    fn hostnames_are_fully_qualified_and_lowercased() {
+        assert_eq!(
+            home(&[("hostname", "Home.EXAMPLE.com")]).hostname,
+            "home.example.com"
+        );
+        let longest_label = "a".repeat(63);
+        for good in [
+            "a.b",
+            "xn--bcher-kva.example",
+            "1.example.com",
+            "a-b.c-d.e",
+            longest_label.as_str(),
+        ] {
+            let hostname = if good.contains('.') {
+                good.to_string()
+            } else {
+                format!("{good}.com")
+            };
+            assert_eq!(home(&[("hostname", &hostname)]).hostname, hostname);
+        }
+        let long_label = format!("{}.com", "a".repeat(64));
+        let long_name = hostname_of_length(254);
+        for bad in [
+            "example",
+            "home..example.com",
+            ".example.com",
+            "example.com.",
+            "-home.example.com",
+            "home-.example.com",
+            "home_1.example.com",
+            "home example.com",
+            "hôme.example.com",
+            long_label.as_str(),
+            long_name.as_str(),
+        ] {
+            assert_refused("hostname", bad);
+        }
+    }
+
+    /// Made of labels short enough to be valid, so only the total length can be wrong.
+    fn hostname_of_length(length: usize) -> String {
+        let label = "a".repeat(62);
+        let hostname = format!("{label}.{label}.{label}.{}.com", "a".repeat(length - 193));
+        assert_eq!(hostname.len(), length);
+        hostname
+    }
+
+    #[test]
+    fn the_longest_hostname_is_253_characters() {
+        let hostname = hostname_of_length(253);
+        assert_eq!(home(&[("hostname", &hostname)]).hostname, hostname);
+    }
+
+    #[test]
+    fn required_options() {
+        for option in ["hostname", "username", "password"] {
+            let text = HOME.replace(
+                &format!("\toption {option} "),
+                &format!("\toption other_{option} "),
+            );
+            let (section, missing, message) = value_error(&text);
+            assert_eq!((section.as_str(), missing.as_str()), ("home", option));
+            assert!(message.contains("required"), "{message}");
+
+            let (_, empty, _) = value_error(&home_with(&[(option, "")]));
+            assert_eq!(empty, option);
+        }
+    }
+
+    #[test]
+    fn usernames() {
+        assert_eq!(home(&[("username", "a b.c@d")]).username, "a b.c@d");
+        for bad in ["a:b", "a\tb", "a\u{7f}b", "a\u{85}b"] {
+            assert_refused("username", bad);
+        }
+    }
+
+    #[test]
+    fn passwords_may_hold_anything_printable() {
+        let password = "p@ss' \"w0rd#1;:\\ é";
+        let text = format!("{HOME}\toption password \"p@ss' \\\"w0rd#1;:\\\\ é\"\n");
+        assert_eq!(config(&text).records[0].password.expose(), password);
+    }
+
+    #[test]
+    fn passwords_with_control_characters_are_refused_without_showing_them() {
+        let (section, option, message) =
+            value_error(&home_with(&[("password", "hunter2\tSecret")]));
+        assert_eq!((section.as_str(), option.as_str()), ("home", "password"));
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn families_and_their_default_interfaces() {
+        let ipv6 = home(&[("family", "ipv6")]);
+        assert_eq!(
+            (ipv6.family, ipv6.interface.as_str()),
+            (Family::Ipv6, "wan6")
+        );
+        let ipv4 = home(&[("family", "ipv4")]);
+        assert_eq!(
+            (ipv4.family, ipv4.interface.as_str()),
+            (Family::Ipv4, "wan")
+        );
+        for bad in ["IPv4", "inet6", "4"] {
+            assert_refused("family", bad);
+        }
+    }
+
+    #[test]
+    fn interfaces() {
+        let record = home(&[("family", "ipv6"), ("interface", "wan_6")]);
+        assert_eq!(record.interface, "wan_6");
+        for bad in ["wan-6", "wan.6", "pppoe wan"] {
+            assert_refused("interface", bad);
+        }
+    }
+
+    #[test]
+    fn sources() {
+        assert_eq!(home(&[("source", "ubus")]).source, Source::Ubus);
+        assert_eq!(
+            home(&[("source", "netlink")]).source,
+            Source::Netlink { device: None }
+        );
+        assert_eq!(
+            home(&[("source", "netlink"), ("device", "pppoe-wan")]).source,
+            Source::Netlink {
+                device: Some("pppoe-wan".into())
+            }
+        );
+        assert_eq!(
+            home(&[("source", "web")]).source,
+            Source::Web { check_url: None }
+        );
+        assert_eq!(
+            home(&[("source", "web"), ("check_url", "https://ip.example/")]).source,
+            Source::Web {
+                check_url: Some("https://ip.example/".into())
+            }
+        );
+        assert_eq!(
+            home(&[
+                ("source", "script"),
+                ("script", " /usr/bin/my-ip  --v4\targ ")
+            ])
+            .source,
+            Source::Script {
+                command: vec!["/usr/bin/my-ip".into(), "--v4".into(), "arg".into()]
+            }
+        );
+        for bad in ["UBUS", "http"] {
+            assert_refused("source", bad);
+        }
+    }
+
+    #[test]
+    fn device_names_follow_the_kernel() {
+        for bad in ["a/b", "a:1", "a b", ".", "..", "sixteen-chars-xx"] {
+            let text = home_with(&[("source", "netlink"), ("device", bad)]);
+            let (_, option, message) = value_error(&text);
+            assert_eq!(option, "device");
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+        }
+        let fifteen = "fifteen-chars-x";
+        let record = home(&[("source", "netlink"), ("device", fifteen)]);
+        assert_eq!(
+            record.source,
+            Source::Netlink {
+                device: Some(fifteen.into())
+            }
+        );
+    }
+
+    #[test]
+    fn a_script_source_needs_a_command() {
+        let (_, option, message) = value_error(&home_with(&[("source", "script")]));
+        assert_eq!(option, "script");
+        assert!(message.contains("required"), "{message}");
+        let (_, option, message) =
+            value_error(&home_with(&[("source", "script"), ("script", " \t ")]));
+        assert_eq!(option, "script");
+        assert!(message.contains("\" \\t \""), "{message}");
+    }
+
+    #[test]
+    fn the_server_must_be_https_with_a_host() {
+        assert_eq!(
+            home(&[("server", "https://127.0.0.1:8443")]).server,
+            "https://127.0.0.1:8443"
+        );
+        assert_eq!(
+            home(&[("server", "https://dns.example/base/")]).server,
+            "https://dns.example/base/"
+        );
+        for bad in [
+            "http://dns.eu.ovhapis.com",
+            "dns.eu.ovhapis.com",
+            "HTTP://dns.eu.ovhapis.com",
+            "ftp://dns.eu.ovhapis.com",
+            "https://",
+            "https:///nic/update",
+            "https://?x",
+            "https://dns.example/a b",
+            " https://dns.example",
+        ] {
+            assert_refused("server", bad);
+        }
+    }
+
+    #[test]
+    fn the_check_url_must_be_https() {
+        for bad in ["http://ip.example/", "https://"] {
+            let text = home_with(&[("source", "web"), ("check_url", bad)]);
+            let (_, option, message) = value_error(&text);
+            assert_eq!(option, "check_url");
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_list_where_one_value_is_expected() {
+        let (section, option, _) = value_error(&format!("{HOME}\tlist family 'ipv4'\n"));
+        assert_eq!((section.as_str(), option.as_str()), ("home", "family"));
+        let (section, option, _) =
+            value_error("config dynhost\n\tlist timeout 5\n\tlist timeout 6\n");
+        assert_eq!(
+            (section.as_str(), option.as_str()),
+            ("@dynhost[0]", "timeout")
+        );
+    }
+
+    #[test]
+    fn anonymous_records_are_named_by_their_index_among_records() {
+        let record = |name: &str, host: &str| {
+            format!("config record {name}\n\toption hostname {host}.example.com\n\toption username u\n\toption password p\n")
+        };
+        let text = [
+            record("", "a"),
+            "config dynhost\n".to_string(),
+            record("'named'", "b"),
+            "config other\n".to_string(),
+            record("''", "c"),
+        ]
+        .concat();
+        let names: Vec<String> = config(&text).records.into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["@record[0]", "named", "@record[2]"]);
+
+        let (section, _, _) = value_error(&format!(
+            "{}config record\n\toption username u\n",
+            record("", "a")
+        ));
+        assert_eq!(section, "@record[1]");
+    }
+
+    #[test]
+    fn two_enabled_records_cannot_update_the_same_name_and_family() {
+        let second = |name: &str, options: &str| {
+            format!("config record '{name}'\n\toption hostname 'HOME.example.com'\n\toption username u\n\toption password p\n{options}")
+        };
+        let (section, option, message) = value_error(&format!("{HOME}{}", second("again", "")));
+        assert_eq!((section.as_str(), option.as_str()), ("again", "hostname"));
+        assert!(message.contains("\"home.example.com\""), "{message}");
+        assert!(message.contains("'home'"), "{message}");
+
+        assert!(parse(&format!("{HOME}{}", second("v6", "\toption family ipv6\n"))).is_ok());
+        assert!(parse(&format!("{HOME}{}", second("off", "\toption enabled 0\n"))).is_ok());
+    }
+
+    #[test]
+    fn unknown_section_types_and_options_are_warned_about() {
+        let text = format!(
+            "config dynhost\n\toption timout 5\n{HOME}\toption hostnmae x\nconfig recrod 'x'\n"
+        );
+        assert_eq!(
+            warnings(&text),
+            [
+                "2: unknown option \"timout\" in section '@dynhost[0]' ignored",
+                "7: unknown option \"hostnmae\" in section 'home' ignored",
+                "8: unknown section type \"recrod\" ignored",
+            ]
+        );
+        assert!(warnings(HOME).is_empty());
+    }
+
+    #[test]
+    fn options_of_other_sources_are_warned_about() {
+        let text = home_with(&[
+            ("source", "netlink"),
+            ("device", "eth0"),
+            ("check_url", "https://ip.example"),
+            ("script", "/bin/ip"),
+        ]);
+        assert_eq!(
+            warnings(&text),
+            [
+                "7: option 'check_url' in section 'home' ignored: only source web reads it",
+                "8: option 'script' in section 'home' ignored: only source script reads it",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file_and_line() {
+        match parse("config record 'home'\n\toption bad.name x\n") {
+            Err(Error::ConfigSyntax { path, line, .. }) => {
+                assert_eq!(
+                    (path.as_path(), line),
+                    (Path::new("/etc/config/dynhost"), 2)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_password_never_shows() {
+        let config = config(HOME);
+        assert!(!format!("{config:?}").contains(PASSWORD));
+        assert!(!format!("{:#?}", config.records).contains(PASSWORD));
+
+        let broken = [
+            home_with(&[("password", "hunter2-Secret\u{1}")]),
+            home_with(&[("password", "hunter2-Secret\t")]),
+            format!("{HOME}\tlist password '{PASSWORD}'\n"),
+            format!("{HOME}\toption password {PASSWORD} extra\n"),
+            format!("{HOME}\toption password hunter2;Secret\n"),
+            format!("{HOME}\toption password '{PASSWORD}\n"),
+            format!("{HOME}\toption password \"{PASSWORD}\u{1b}\"\n"),
+            format!("{HOME}\toption hostname bad_host\n"),
+            format!("{HOME}config record 'two'\n\toption hostname home.example.com\n\toption username u\n\toption password '{PASSWORD}'\n"),
+        ];
+        for text in broken {
+            let error = parse(&text).expect_err(&text);
+            for shown in [error.to_string(), format!("{error:?}")] {
+                assert!(!shown.contains("hunter2"), "{shown}");
+                assert!(!shown.contains("Secret"), "{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn warnings_never_show_values() {
+        let text = home_with(&[("script", PASSWORD)]);
+        let warnings = warnings(&text);
+        assert_eq!(warnings.len(), 1);
+        assert!(!warnings[0].contains("hunter2"), "{}", warnings[0]);
+    }
+
+    /// A directory that is removed when the test ends.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(test: &str) -> TempDir {
+            let path =
+                std::env::temp_dir().join(format!("dynhost-config-{}-{test}", std::process::id()));
+            std::fs::create_dir_all(&path).expect("temp dir");
+            TempDir(path)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).expect("temp file");
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn load_reads_a_file_whose_ca_bundles_can_be_read() {
+        let dir = TempDir::new("good");
+        let ca = dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+        let path = dir.write(
+            "dynhost",
+            &format!("config dynhost\n\toption cacert '{}'\n{HOME}", ca.display()),
+        );
+        assert_eq!(Config::load(&path).expect("loads").records[0].cacert, ca);
+    }
+
+    #[test]
+    fn load_refuses_a_missing_file() {
+        let dir = TempDir::new("missing");
+        let path = dir.0.join("dynhost");
+        match Config::load(&path) {
+            Err(Error::Io { path: named, .. }) => assert_eq!(named, path),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn load_refuses_an_unreadable_ca_bundle_of_an_enabled_record() {
+        let dir = TempDir::new("cacert");
+        for cacert in [dir.0.join("absent.pem"), dir.0.clone()] {
+            let path = dir.write(
+                "dynhost",
+                &home_with(&[("cacert", &cacert.to_string_lossy())]),
+            );
+            match Config::load(&path) {
+                Err(Error::ConfigValue {
+                    section,
+                    option,
+                    message,
+                }) => {
+                    assert_eq!((section.as_str(), option.as_str()), ("home", "cacert"));
+                    assert!(message.contains(&format!("{cacert:?}")), "{message}");
+                }
+                other => panic!("{cacert:?}: {other:?}"),
+            }
+        }
+        let disabled = home_with(&[("enabled", "0"), ("cacert", "/nonexistent/ca.pem")]);
+        assert!(Config::load(&dir.write("dynhost", &disabled)).is_ok());
     }
 }

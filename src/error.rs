@@ -26,7 +26,10 @@ pub enum Error {
     /// The command line could not be understood.
     Usage(String),
     /// A file (config, CA bundle, state dir) could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The config file breaks the UCI grammar; `line` is 1-based.
     ConfigSyntax {
         path: PathBuf,
@@ -49,15 +52,20 @@ pub enum Error {
     Server(String),
     /// The server refused the update for a reason that will not pass by itself.
     Refused(Refusal),
+    /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
+    Backoff { last_failure: String, retry_in: u64 },
 }
 
 impl Error {
     pub fn severity(&self) -> Severity {
         match self {
-            Error::Usage(_) | Error::Io { .. } | Error::ConfigSyntax { .. } | Error::ConfigValue { .. } => {
-                Severity::Usage
+            Error::Usage(_)
+            | Error::Io { .. }
+            | Error::ConfigSyntax { .. }
+            | Error::ConfigValue { .. } => Severity::Usage,
+            Error::Address(_) | Error::Transport(_) | Error::Server(_) | Error::Backoff { .. } => {
+                Severity::Transient
             }
-            Error::Address(_) | Error::Transport(_) | Error::Server(_) => Severity::Transient,
             Error::Refused(_) => Severity::Permanent,
         }
     }
@@ -97,6 +105,10 @@ impl fmt::Display for Error {
             Error::Transport(message) => write!(f, "connection failed: {message}"),
             Error::Server(message) => write!(f, "server trouble: {message}"),
             Error::Refused(refusal) => write!(f, "refused by the server: {refusal}"),
+            Error::Backoff {
+                last_failure,
+                retry_in,
+            } => write!(f, "{last_failure} (next attempt in {retry_in} s)"),
         }
     }
 }

@@ -1,7 +1,104 @@
+mod cli;
 mod config;
+mod decision;
 mod error;
+mod pass;
 mod protocol;
+mod report;
+mod source;
+mod state;
+mod transport;
+mod uci;
 
-fn main() {
-    println!("dynhost");
+use std::process::ExitCode;
+
+use cli::{Cli, Command, Verbosity};
+use config::Config;
+use error::{Error, Severity};
+use state::StateDir;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = match cli::parse(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("dynhost: {error}");
+            return exit_code(Some(error.severity()));
+        }
+    };
+    init_logging(cli.verbosity);
+    match execute(&cli) {
+        Ok(worst) => exit_code(worst),
+        Err(error) => {
+            log::error!("{error}");
+            exit_code(Some(error.severity()))
+        }
+    }
+}
+
+/// Exit codes are part of the interface: hotplug scripts and the init script act on them.
+fn exit_code(worst: Option<Severity>) -> ExitCode {
+    ExitCode::from(match worst {
+        None => 0,
+        Some(Severity::Transient) => 1,
+        Some(Severity::Usage) => 2,
+        Some(Severity::Permanent) => 3,
+    })
+}
+
+fn init_logging(verbosity: Verbosity) {
+    let level = match verbosity {
+        Verbosity::Quiet => log::LevelFilter::Error,
+        Verbosity::Normal => log::LevelFilter::Info,
+        Verbosity::Verbose => log::LevelFilter::Debug,
+    };
+    // The system log adds its own timestamps; the libraries' chatter is not ours to show.
+    simple_logger::SimpleLogger::new()
+        .with_level(level)
+        .with_module_level("ureq", log::LevelFilter::Warn)
+        .with_module_level("ureq_proto", log::LevelFilter::Warn)
+        .with_module_level("rustls", log::LevelFilter::Warn)
+        .init()
+        .expect("the logger is set once");
+}
+
+fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
+    match &cli.command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            Ok(None)
+        }
+        Command::Version => {
+            println!("dynhost {}", env!("CARGO_PKG_VERSION"));
+            Ok(None)
+        }
+        Command::Update(selection) => {
+            let config = Config::load(&cli.config)?;
+            let state_dir = StateDir::open(&cli.state_dir)?;
+            let mut transport = transport::Https::new(config.global.timeout);
+            pass::run(
+                &config,
+                selection,
+                &state_dir,
+                &mut transport,
+                &pass::unix_now,
+            )
+        }
+        Command::Run => Err(Error::Usage(
+            "'run' is not available in this version yet; use 'update' from cron or hotplug".into(),
+        )),
+        Command::Status { json } => {
+            let config = Config::load(&cli.config)?;
+            let state_dir = StateDir::open(&cli.state_dir)?;
+            println!("{}", report::status(&config, &state_dir, *json));
+            Ok(None)
+        }
+        Command::Check { json } => {
+            let config = Config::load(&cli.config)?;
+            let state_dir = StateDir::open(&cli.state_dir)?;
+            let (text, all_found) = report::check(&config, &state_dir, pass::unix_now(), *json);
+            println!("{text}");
+            Ok((!all_found).then_some(Severity::Transient))
+        }
+    }
 }

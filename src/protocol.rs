@@ -56,7 +56,9 @@ impl Refusal {
             Refusal::BadAuth => "wrong username or password",
             Refusal::NoHost => "host name not in the zone or not covered by this username",
             Refusal::NotFqdn => "host name is not a fully qualified domain name",
-            Refusal::BadSys => "the server rejected the request format (a dynhost bug: please report it)",
+            Refusal::BadSys => {
+                "the server rejected the request format (a dynhost bug: please report it)"
+            }
             Refusal::BadAgent => "the server blocked this client or the request format",
             Refusal::Abuse => "the record is blocked for too many updates",
         }
@@ -129,7 +131,11 @@ fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let group = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
         for position in 0..4 {
             if position <= chunk.len() {
@@ -146,7 +152,11 @@ fn base64(input: &[u8]) -> String {
 /// Reads a reply from both its status and its body: neither alone can be trusted.
 pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
     let text = String::from_utf8_lossy(&reply.body);
-    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
     let mut words = first_line.split_ascii_whitespace();
     let word = words.next().unwrap_or("").to_ascii_lowercase();
     let named_address = words.next().and_then(|w| w.parse::<IpAddr>().ok());
@@ -163,7 +173,10 @@ pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
             "'{word}' with HTTP {status}: not trusted as success"
         ))),
         "911" | "dnserr" => Err(Error::Server(format!("'{word}' (HTTP {status})"))),
-        _ if server_error => Err(Error::Server(format!("HTTP {status}: {}", quote(first_line)))),
+        _ if server_error => Err(Error::Server(format!(
+            "HTTP {status}: {}",
+            quote(first_line)
+        ))),
         _ => {
             if let Some(refusal) = Refusal::from_code(&word) {
                 return Err(Error::Refused(refusal));
@@ -275,7 +288,10 @@ mod tests {
 
     #[test]
     fn status_401_without_a_word_is_badauth() {
-        assert_eq!(refusal_of(401, "<html>Unauthorized</html>"), Some(Refusal::BadAuth));
+        assert_eq!(
+            refusal_of(401, "<html>Unauthorized</html>"),
+            Some(Refusal::BadAuth)
+        );
     }
 
     #[test]

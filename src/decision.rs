@@ -1,0 +1,469 @@
+//! Whether to send an update, and how the record's state changes after one: pure functions of
+//! the address, the stored state, the record's config fingerprint and the clock.
+
+use std::net::IpAddr;
+
+use crate::config::Record;
+use crate::error::Error;
+use crate::protocol::{Accepted, Refusal};
+use crate::state::{Outcome, RecordState};
+
+/// The first retry after a transient failure waits this long; each further failure doubles it.
+pub const FIRST_RETRY_SECS: u64 = 60;
+pub const MAX_RETRY_SECS: u64 = 30 * 60;
+/// OVHcloud blocks a record that is updated too often; coming back sooner only prolongs it.
+pub const ABUSE_LOCKOUT_SECS: u64 = 24 * 60 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Send(String),
+    /// Nothing to do: the record already holds the address.
+    Skip(String),
+    /// Too early after a failure: the next attempt is allowed at `until` (unix seconds).
+    Wait {
+        until: u64,
+        why: String,
+    },
+    /// The server refused this config for good; only a config change (or `--force`) sends again.
+    Blocked(Refusal),
+}
+
+pub fn decide(
+    address: IpAddr,
+    state: &RecordState,
+    fingerprint: &str,
+    now: u64,
+    force: bool,
+) -> Decision {
+    if force {
+        return Decision::Send("forced".into());
+    }
+    // The abuse lock-out outlives config changes: the block is on the record at OVHcloud.
+    if state.last_result == Some(Outcome::Refused(Refusal::Abuse)) {
+        if let Some(until) = state.next_attempt.filter(|&until| now < until) {
+            return Decision::Wait {
+                until,
+                why: "the server reported abuse".into(),
+            };
+        }
+    }
+    if state.last_result.is_none() {
+        return Decision::Send("first update".into());
+    }
+    if state.fingerprint != fingerprint {
+        return Decision::Send("the record's config changed".into());
+    }
+    match state.last_result {
+        Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => {
+            return Decision::Blocked(refusal);
+        }
+        Some(Outcome::Failed) | Some(Outcome::Refused(Refusal::Abuse)) => {
+            if state.attempted != Some(address) {
+                return Decision::Send(format!(
+                    "address changed to {address} since the failed attempt"
+                ));
+            }
+            return match state.next_attempt {
+                Some(until) if now < until => Decision::Wait {
+                    until,
+                    why: format!("retrying after {} failure(s)", state.failures),
+                },
+                _ => Decision::Send("retrying after a failure".into()),
+            };
+        }
+        _ => {}
+    }
+    match state.published {
+        Some(published) if published == address => Decision::Skip(format!("already {address}")),
+        Some(published) => Decision::Send(format!("address changed from {published} to {address}")),
+        None => Decision::Send("nothing published yet".into()),
+    }
+}
+
+/// The delay before retry number `failures` (1 for the first failure).
+pub fn retry_delay(failures: u32) -> u64 {
+    let doublings = failures.saturating_sub(1).min(31);
+    FIRST_RETRY_SECS
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY_SECS)
+}
+
+/// The state after an exchange for `address` ended with `result`.
+pub fn after_attempt(
+    previous: &RecordState,
+    address: IpAddr,
+    result: &Result<Accepted, Error>,
+    fingerprint: &str,
+    now: u64,
+) -> RecordState {
+    let mut next = RecordState {
+        fingerprint: fingerprint.to_string(),
+        attempted: Some(address),
+        last_attempt: Some(now),
+        next_attempt: None,
+        ..previous.clone()
+    };
+    match result {
+        Ok(accepted) => {
+            next.published = Some(address);
+            next.last_result = Some(if accepted.changed {
+                Outcome::Updated
+            } else {
+                Outcome::Unchanged
+            });
+            next.last_message = None;
+            next.last_success = Some(now);
+            next.failures = 0;
+        }
+        Err(error) => {
+            next.failures = if previous.fingerprint == fingerprint {
+                previous.failures.saturating_add(1)
+            } else {
+                1
+            };
+            next.last_message = Some(error.to_string());
+            match error {
+                Error::Refused(refusal) => {
+                    next.last_result = Some(Outcome::Refused(*refusal));
+                    if *refusal == Refusal::Abuse {
+                        next.next_attempt = Some(now + ABUSE_LOCKOUT_SECS);
+                    }
+                }
+                _ => {
+                    next.last_result = Some(Outcome::Failed);
+                    next.next_attempt = Some(now + retry_delay(next.failures));
+                }
+            }
+        }
+    }
+    next
+}
+
+/// A stable digest of what the server sees of a record, so a refusal is lifted by editing any of it.
+/// FNV-1a rather than std's hasher, whose output may change between Rust releases.
+pub fn fingerprint(record: &Record) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let fields = [
+        record.hostname.as_str(),
+        record.username.as_str(),
+        record.password.expose(),
+        record.family.name(),
+        record.server.as_str(),
+    ];
+    let mut hash = OFFSET;
+    for field in fields {
+        for byte in field.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+    const FP: &str = "fp";
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn published(address: &str) -> RecordState {
+        RecordState {
+            fingerprint: FP.into(),
+            published: Some(ip(address)),
+            attempted: Some(ip(address)),
+            last_result: Some(Outcome::Updated),
+            last_attempt: Some(NOW - 100),
+            last_success: Some(NOW - 100),
+            ..RecordState::default()
+        }
+    }
+
+    fn failed(address: &str, failures: u32, until: u64) -> RecordState {
+        RecordState {
+            last_result: Some(Outcome::Failed),
+            attempted: Some(ip(address)),
+            failures,
+            next_attempt: Some(until),
+            ..published("192.0.2.1")
+        }
+    }
+
+    fn refused(refusal: Refusal) -> RecordState {
+        let state = published("192.0.2.1");
+        after_attempt(
+            &state,
+            ip("192.0.2.1"),
+            &Err(Error::Refused(refusal)),
+            FP,
+            NOW,
+        )
+    }
+
+    fn is_send(decision: &Decision) -> bool {
+        matches!(decision, Decision::Send(_))
+    }
+
+    #[test]
+    fn empty_state_sends() {
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &RecordState::default(),
+            FP,
+            NOW,
+            false
+        )));
+    }
+
+    #[test]
+    fn same_address_skips() {
+        let decision = decide(ip("192.0.2.1"), &published("192.0.2.1"), FP, NOW, false);
+        assert!(matches!(decision, Decision::Skip(_)), "{decision:?}");
+    }
+
+    #[test]
+    fn nochg_is_not_repeated() {
+        let state = after_attempt(
+            &RecordState::default(),
+            ip("192.0.2.1"),
+            &Ok(Accepted {
+                changed: false,
+                address: None,
+            }),
+            FP,
+            NOW,
+        );
+        assert_eq!(state.last_result, Some(Outcome::Unchanged));
+        let decision = decide(ip("192.0.2.1"), &state, FP, NOW + 1, false);
+        assert!(matches!(decision, Decision::Skip(_)), "{decision:?}");
+    }
+
+    #[test]
+    fn changed_address_sends() {
+        assert!(is_send(&decide(
+            ip("192.0.2.2"),
+            &published("192.0.2.1"),
+            FP,
+            NOW,
+            false
+        )));
+    }
+
+    #[test]
+    fn force_sends_even_when_current_or_refused() {
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &published("192.0.2.1"),
+            FP,
+            NOW,
+            true
+        )));
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &refused(Refusal::BadAuth),
+            FP,
+            NOW,
+            true
+        )));
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &refused(Refusal::Abuse),
+            FP,
+            NOW,
+            true
+        )));
+    }
+
+    #[test]
+    fn changed_config_sends_even_when_current() {
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &published("192.0.2.1"),
+            "other",
+            NOW,
+            false
+        )));
+    }
+
+    #[test]
+    fn transient_failure_waits_until_the_retry_time() {
+        let state = failed("192.0.2.1", 1, NOW + 60);
+        assert_eq!(
+            decide(ip("192.0.2.1"), &state, FP, NOW, false),
+            Decision::Wait {
+                until: NOW + 60,
+                why: "retrying after 1 failure(s)".into()
+            }
+        );
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &state,
+            FP,
+            NOW + 60,
+            false
+        )));
+    }
+
+    #[test]
+    fn address_change_cuts_the_retry_wait_short() {
+        let state = failed("192.0.2.1", 3, NOW + 600);
+        assert!(is_send(&decide(ip("192.0.2.9"), &state, FP, NOW, false)));
+    }
+
+    #[test]
+    fn a_failure_to_send_the_published_address_again_is_retried_not_skipped() {
+        let state = failed("192.0.2.1", 1, NOW - 1);
+        assert!(is_send(&decide(ip("192.0.2.1"), &state, FP, NOW, false)));
+    }
+
+    #[test]
+    fn every_permanent_refusal_blocks_until_the_config_changes() {
+        for refusal in [
+            Refusal::BadAuth,
+            Refusal::NoHost,
+            Refusal::NotFqdn,
+            Refusal::BadSys,
+            Refusal::BadAgent,
+        ] {
+            let state = refused(refusal);
+            assert_eq!(state.next_attempt, None);
+            assert_eq!(
+                decide(ip("192.0.2.1"), &state, FP, NOW + 999_999, false),
+                Decision::Blocked(refusal)
+            );
+            assert_eq!(
+                decide(ip("192.0.2.7"), &state, FP, NOW, false),
+                Decision::Blocked(refusal)
+            );
+            assert!(is_send(&decide(
+                ip("192.0.2.1"),
+                &state,
+                "new password",
+                NOW,
+                false
+            )));
+        }
+    }
+
+    #[test]
+    fn abuse_waits_a_day_even_across_config_and_address_changes() {
+        let state = refused(Refusal::Abuse);
+        assert_eq!(state.next_attempt, Some(NOW + ABUSE_LOCKOUT_SECS));
+        for (address, fingerprint) in [("192.0.2.1", FP), ("192.0.2.8", FP), ("192.0.2.1", "other")]
+        {
+            let decision = decide(
+                ip(address),
+                &state,
+                fingerprint,
+                NOW + ABUSE_LOCKOUT_SECS - 1,
+                false,
+            );
+            assert!(matches!(decision, Decision::Wait { .. }), "{decision:?}");
+        }
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &state,
+            FP,
+            NOW + ABUSE_LOCKOUT_SECS,
+            false
+        )));
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_minute_to_half_an_hour() {
+        let delays: Vec<u64> = (1..=8).map(retry_delay).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1800, 1800, 1800]);
+        assert_eq!(retry_delay(u32::MAX), MAX_RETRY_SECS);
+    }
+
+    #[test]
+    fn failures_accumulate_and_success_resets_them() {
+        let transient = Err(Error::Server("911".into()));
+        let mut state = RecordState::default();
+        for expected in 1..=3 {
+            state = after_attempt(&state, ip("192.0.2.1"), &transient, FP, NOW);
+            assert_eq!(state.failures, expected);
+            assert_eq!(state.next_attempt, Some(NOW + retry_delay(expected)));
+            assert_eq!(state.published, None);
+        }
+        let good = Ok(Accepted {
+            changed: true,
+            address: None,
+        });
+        state = after_attempt(&state, ip("192.0.2.1"), &good, FP, NOW + 10);
+        assert_eq!(state.failures, 0);
+        assert_eq!(state.next_attempt, None);
+        assert_eq!(state.published, Some(ip("192.0.2.1")));
+        assert_eq!(state.last_success, Some(NOW + 10));
+        assert_eq!(state.last_result, Some(Outcome::Updated));
+    }
+
+    #[test]
+    fn a_failure_keeps_the_last_published_address() {
+        let state = after_attempt(
+            &published("192.0.2.1"),
+            ip("192.0.2.2"),
+            &Err(Error::Transport("timed out".into())),
+            FP,
+            NOW,
+        );
+        assert_eq!(state.published, Some(ip("192.0.2.1")));
+        assert_eq!(state.attempted, Some(ip("192.0.2.2")));
+        assert_eq!(
+            state.last_message.as_deref(),
+            Some("connection failed: timed out")
+        );
+    }
+
+    #[test]
+    fn failure_count_restarts_when_the_config_changed() {
+        let state = failed("192.0.2.1", 5, NOW);
+        let next = after_attempt(
+            &state,
+            ip("192.0.2.1"),
+            &Err(Error::Server("911".into())),
+            "other",
+            NOW,
+        );
+        assert_eq!(next.failures, 1);
+    }
+
+    #[test]
+    fn fingerprint_follows_what_the_server_sees_and_nothing_else() {
+        let base = crate::state::tests::record();
+        let original = fingerprint(&base);
+        assert_eq!(fingerprint(&base.clone()), original);
+        let changes: [fn(&mut Record); 5] = [
+            |r| r.password = crate::config::Secret::new("new password".into()),
+            |r| r.username.push('x'),
+            |r| r.hostname = "other.example.com".into(),
+            |r| r.family = crate::config::Family::Ipv6,
+            |r| r.server = "https://dns.example.net".into(),
+        ];
+        for change in changes {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(fingerprint(&changed), original, "{changed:?}");
+        }
+        let mut moved = base.clone();
+        moved.interface = "wan2".into();
+        moved.name = "renamed".into();
+        assert_eq!(fingerprint(&moved), original);
+    }
+
+    #[test]
+    fn fingerprint_fields_cannot_run_into_each_other() {
+        let mut first = crate::state::tests::record();
+        let mut second = first.clone();
+        first.username = "ab".into();
+        first.password = crate::config::Secret::new("c".into());
+        second.username = "a".into();
+        second.password = crate::config::Secret::new("bc".into());
+        assert_ne!(fingerprint(&first), fingerprint(&second));
+    }
+}

@@ -1,0 +1,197 @@
+//! One pass over the selected records: detect, decide, send, remember. Shared by `update` and
+//! (later) the daemon, so both follow the same rules and the same lock.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::cli::UpdateSelection;
+use crate::config::{Config, Record};
+use crate::decision::{self, Decision};
+use crate::error::{Error, Severity};
+use crate::protocol;
+use crate::source;
+use crate::state::{Outcome, StateDir};
+use crate::transport::Transport;
+
+/// Unix seconds; injected so tests control time.
+pub type Clock = dyn Fn() -> u64;
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The records a selection names, in config order; naming an unknown or disabled record is a
+/// usage error rather than a silent no-op.
+pub fn select<'a>(
+    config: &'a Config,
+    selection: &UpdateSelection,
+) -> Result<Vec<&'a Record>, Error> {
+    for wanted in &selection.records {
+        match config
+            .records
+            .iter()
+            .find(|record| record.answers_to(wanted))
+        {
+            None => {
+                return Err(Error::Usage(format!(
+                    "no record named '{wanted}' in the config"
+                )))
+            }
+            Some(record) if !record.enabled => {
+                return Err(Error::Usage(format!("record '{wanted}' is disabled")))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(config
+        .records
+        .iter()
+        .filter(|record| record.enabled)
+        .filter(|record| {
+            selection.records.is_empty()
+                || selection
+                    .records
+                    .iter()
+                    .any(|wanted| record.answers_to(wanted))
+        })
+        .filter(|record| {
+            selection
+                .interface
+                .as_ref()
+                .is_none_or(|interface| &record.interface == interface)
+        })
+        .collect())
+}
+
+impl Record {
+    fn answers_to(&self, wanted: &str) -> bool {
+        self.name == wanted || self.hostname.eq_ignore_ascii_case(wanted)
+    }
+
+    /// How the record is named in log lines: what the owner wrote and what the server sees.
+    pub fn label(&self) -> String {
+        format!("{} ({} {})", self.name, self.hostname, self.family.name())
+    }
+}
+
+/// Runs one pass and returns the worst severity met, `None` when every record is current.
+/// Holds the state dir's lock throughout, so a concurrent run waits and then sees our result.
+pub fn run(
+    config: &Config,
+    selection: &UpdateSelection,
+    state_dir: &StateDir,
+    transport: &mut dyn Transport,
+    now: &Clock,
+) -> Result<Option<Severity>, Error> {
+    let records = select(config, selection)?;
+    let _lock = state_dir.lock()?;
+    let mut worst = None;
+    for record in records {
+        let context = RecordContext {
+            record,
+            timeout: config.global.timeout,
+            force: selection.force,
+            state_dir,
+            now,
+        };
+        if let Err(Failure { error, consequence }) = context.update(transport) {
+            log::error!("{}: {error}{consequence}", record.label());
+            worst = worst.max(Some(error.severity()));
+        }
+    }
+    Ok(worst)
+}
+
+/// Why a record is not current, and what dynhost will do about it.
+struct Failure {
+    error: Error,
+    consequence: &'static str,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let consequence = match error.severity() {
+            Severity::Permanent => "; nothing more is sent until the record's config changes",
+            _ => "",
+        };
+        Failure { error, consequence }
+    }
+}
+
+struct RecordContext<'a> {
+    record: &'a Record,
+    timeout: Duration,
+    force: bool,
+    state_dir: &'a StateDir,
+    now: &'a Clock,
+}
+
+impl RecordContext<'_> {
+    fn update(&self, transport: &mut dyn Transport) -> Result<(), Failure> {
+        let record = self.record;
+        let address = source::current_address(record, self.timeout)?;
+        let state = self.state_dir.load(record);
+        let fingerprint = decision::fingerprint(record);
+        let now = (self.now)();
+        let why = match decision::decide(address, &state, &fingerprint, now, self.force) {
+            Decision::Send(why) => why,
+            Decision::Skip(why) => {
+                log::info!("{}: {why}, nothing sent", record.label());
+                return Ok(());
+            }
+            Decision::Wait { until, why } => {
+                let error = match state.last_result {
+                    Some(Outcome::Refused(refusal)) => Error::Refused(refusal),
+                    _ => Error::Backoff {
+                        last_failure: state.last_message.unwrap_or_default(),
+                        retry_in: until.saturating_sub(now),
+                    },
+                };
+                log::debug!("{}: {why}", record.label());
+                return Err(Failure {
+                    error,
+                    consequence: "; waiting before the next attempt, nothing sent",
+                });
+            }
+            Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
+        };
+
+        let request = protocol::update_request(record, address);
+        log::debug!("{}: GET {}", record.label(), request.url);
+        let result = transport.get(&request, &record.cacert).and_then(|reply| {
+            log::debug!(
+                "{}: HTTP {} {:?}",
+                record.label(),
+                reply.status,
+                String::from_utf8_lossy(&reply.body).trim()
+            );
+            protocol::classify(&reply)
+        });
+        let next_state =
+            decision::after_attempt(&state, address, &result, &fingerprint, (self.now)());
+        self.state_dir.save(record, &next_state)?;
+        let accepted = result?;
+        if let Some(named) = accepted.address.filter(|named| *named != address) {
+            log::warn!(
+                "{}: sent {address} but the server says the record holds {named}",
+                record.label()
+            );
+        }
+        log::info!(
+            "{}: {}, {why}",
+            record.label(),
+            describe_success(address, accepted.changed)
+        );
+        Ok(())
+    }
+}
+
+fn describe_success(address: IpAddr, changed: bool) -> String {
+    if changed {
+        format!("updated to {address}")
+    } else {
+        format!("server already had {address} (nochg)")
+    }
+}

@@ -1,0 +1,192 @@
+//! What `status` and `check` print, for people and (with `-j`) for scripts. Neither ever
+//! includes a password: they are built from the state and the non-secret record fields.
+
+use serde::Serialize;
+
+use crate::config::{Config, Record};
+use crate::decision::{self, Decision};
+use crate::source;
+use crate::state::{RecordState, StateDir};
+
+#[derive(Serialize)]
+struct StatusReport<'a> {
+    records: Vec<RecordStatus<'a>>,
+}
+
+#[derive(Serialize)]
+struct RecordStatus<'a> {
+    name: &'a str,
+    hostname: &'a str,
+    family: &'static str,
+    enabled: bool,
+    #[serde(flatten)]
+    state: RecordState,
+}
+
+pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
+    let records = config
+        .records
+        .iter()
+        .map(|record| RecordStatus {
+            name: &record.name,
+            hostname: &record.hostname,
+            family: record.family.name(),
+            enabled: record.enabled,
+            state: state_dir.load(record),
+        })
+        .collect();
+    let report = StatusReport { records };
+    if json {
+        return serde_json::to_string_pretty(&report).expect("status serialises");
+    }
+    report
+        .records
+        .iter()
+        .map(|status| {
+            let state = &status.state;
+            let published = state.published.map_or("-".to_string(), |a| a.to_string());
+            let mut line = format!(
+                "{} {} {}: {}",
+                status.name, status.hostname, status.family, published
+            );
+            if !status.enabled {
+                line.push_str(", disabled");
+            }
+            match (state.last_result, state.last_attempt) {
+                (Some(result), Some(when)) => line.push_str(&format!(
+                    ", last result {} at {}",
+                    result.name(),
+                    format_utc(when)
+                )),
+                _ => line.push_str(", never attempted"),
+            }
+            if let Some(message) = &state.last_message {
+                line.push_str(&format!(" ({message})"));
+            }
+            if state.failures > 0 {
+                line.push_str(&format!(", {} consecutive failure(s)", state.failures));
+            }
+            if let Some(next) = state.next_attempt {
+                line.push_str(&format!(", no attempt before {}", format_utc(next)));
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    records: Vec<RecordCheck>,
+}
+
+#[derive(Serialize)]
+struct RecordCheck {
+    name: String,
+    hostname: String,
+    family: &'static str,
+    address: Option<String>,
+    /// send, skip, wait, blocked, or error when no address could be found.
+    action: &'static str,
+    why: String,
+}
+
+/// Detects each enabled record's address and says what `update` would do, sending nothing.
+/// Returns the text and whether every record had a usable address.
+pub fn check(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> (String, bool) {
+    let records: Vec<RecordCheck> = config
+        .records
+        .iter()
+        .filter(|record| record.enabled)
+        .map(|record| check_record(record, config, state_dir, now))
+        .collect();
+    let all_found = records.iter().all(|record| record.address.is_some());
+    let text = if json {
+        serde_json::to_string_pretty(&CheckReport { records }).expect("check serialises")
+    } else {
+        records
+            .iter()
+            .map(|check| {
+                format!(
+                    "{} {} {}: {} -> {} ({})",
+                    check.name,
+                    check.hostname,
+                    check.family,
+                    check.address.as_deref().unwrap_or("no address"),
+                    check.action,
+                    check.why
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    (text, all_found)
+}
+
+fn check_record(record: &Record, config: &Config, state_dir: &StateDir, now: u64) -> RecordCheck {
+    let (address, action, why) = match source::current_address(record, config.global.timeout) {
+        Err(error) => (None, "error", error.to_string()),
+        Ok(address) => {
+            let state = state_dir.load(record);
+            let decision =
+                decision::decide(address, &state, &decision::fingerprint(record), now, false);
+            let (action, why) = match decision {
+                Decision::Send(why) => ("send", why),
+                Decision::Skip(why) => ("skip", why),
+                Decision::Wait { until, why } => {
+                    ("wait", format!("{why}, until {}", format_utc(until)))
+                }
+                Decision::Blocked(refusal) => ("blocked", refusal.to_string()),
+            };
+            (Some(address.to_string()), action, why)
+        }
+    };
+    RecordCheck {
+        name: record.name.clone(),
+        hostname: record.hostname.clone(),
+        family: record.family.name(),
+        address,
+        action,
+        why,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`, without pulling in a date crate for one format.
+pub fn format_utc(unix_seconds: u64) -> String {
+    let days = unix_seconds / 86_400;
+    let seconds_of_day = unix_seconds % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm), shifted so eras start on 0000-03-01.
+    let shifted = days + 719_468;
+    let era = shifted / 146_097;
+    let day_of_era = shifted % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        seconds_of_day / 3600,
+        seconds_of_day % 3600 / 60,
+        seconds_of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_798_761_599), "2026-12-31 23:59:59 UTC");
+        assert_eq!(format_utc(4_107_542_400), "2100-03-01 00:00:00 UTC");
+    }
+}

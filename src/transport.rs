@@ -1,0 +1,125 @@
+//! HTTPS for the update exchange: blocking ureq over rustls with the ring provider, trusting
+//! only the configured CA bundle, following no redirect, reading a bounded body.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+use ureq::Agent;
+
+use crate::error::Error;
+use crate::protocol::{HttpReply, UpdateRequest, MAX_REPLY_BYTES};
+
+pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
+
+/// The one thing the update logic needs from the network, so tests can stand in for it.
+pub trait Transport {
+    /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
+    fn get(&mut self, request: &UpdateRequest, cacert: &Path) -> Result<HttpReply, Error>;
+}
+
+/// Keeps one agent per CA bundle, so records sharing a server share its kept-alive connection.
+pub struct Https {
+    timeout: Duration,
+    agents: Vec<(PathBuf, Agent)>,
+}
+
+impl Https {
+    pub fn new(timeout: Duration) -> Self {
+        Https {
+            timeout,
+            agents: Vec::new(),
+        }
+    }
+
+    fn agent_for(&mut self, cacert: &Path) -> Result<&Agent, Error> {
+        let index = match self.agents.iter().position(|(path, _)| path == cacert) {
+            Some(index) => index,
+            None => {
+                let agent = build_agent(load_roots(cacert)?, self.timeout);
+                self.agents.push((cacert.to_path_buf(), agent));
+                self.agents.len() - 1
+            }
+        };
+        Ok(&self.agents[index].1)
+    }
+}
+
+impl Transport for Https {
+    fn get(&mut self, request: &UpdateRequest, cacert: &Path) -> Result<HttpReply, Error> {
+        let agent = self.agent_for(cacert)?;
+        let mut response = agent
+            .get(&request.url)
+            .header("Authorization", &request.authorization)
+            .call()
+            .map_err(describe)?;
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY_BYTES)
+            .read_to_vec()
+            .map_err(describe)?;
+        Ok(HttpReply {
+            status: response.status().as_u16(),
+            body,
+            location,
+        })
+    }
+}
+
+/// A CA bundle with no certificate in it would make every server untrusted: say so instead.
+fn load_roots(cacert: &Path) -> Result<Vec<Certificate<'static>>, Error> {
+    let pem = std::fs::read(cacert).map_err(|e| Error::io(cacert, e))?;
+    let roots: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(certificate)) => Some(certificate),
+            _ => None,
+        })
+        .collect();
+    if roots.is_empty() {
+        return Err(Error::io(
+            cacert,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "no PEM certificate in the file",
+            ),
+        ));
+    }
+    Ok(roots)
+}
+
+fn build_agent(roots: Vec<Certificate<'static>>, timeout: Duration) -> Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::Specific(Arc::new(roots)))
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build();
+    Agent::config_builder()
+        .tls_config(tls)
+        .https_only(true)
+        // Credentials must never follow a redirect to another host or to plain HTTP.
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .no_delay(true)
+        .timeout_global(Some(timeout))
+        .user_agent(USER_AGENT)
+        .accept_encoding("identity")
+        .build()
+        .new_agent()
+}
+
+fn describe(error: ureq::Error) -> Error {
+    match error {
+        ureq::Error::BodyExceedsLimit(limit) => {
+            Error::Transport(format!("reply body larger than {limit} bytes"))
+        }
+        ureq::Error::Timeout(_) => Error::Transport("timed out".into()),
+        ureq::Error::HostNotFound => Error::Transport("host name not found".into()),
+        other => Error::Transport(other.to_string()),
+    }
+}
