@@ -152,7 +152,7 @@ impl RecordContext<'_> {
                 log::debug!("{}: {why}", record.label());
                 return Err(Failure {
                     error,
-                    consequence: "; waiting before the next attempt, nothing sent",
+                    consequence: "; nothing sent",
                 });
             }
             Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),

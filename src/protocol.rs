@@ -3,8 +3,6 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::Record;
 use crate::error::Error;
 
@@ -14,8 +12,7 @@ pub const MAX_REPLY_BYTES: u64 = 4096;
 const QUOTE_CHARS: usize = 80;
 
 /// A refusal that retrying cannot fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     BadAuth,
     NoHost,
@@ -37,7 +34,7 @@ impl Refusal {
         }
     }
 
-    fn from_code(word: &str) -> Option<Refusal> {
+    pub fn from_code(word: &str) -> Option<Refusal> {
         [
             Refusal::BadAuth,
             Refusal::NoHost,

@@ -1,39 +1,73 @@
 //! What `status` and `check` print, for people and (with `-j`) for scripts. Neither ever
 //! includes a password: they are built from the state and the non-secret record fields.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::source;
-use crate::state::{RecordState, StateDir};
+use crate::state::{Outcome, RecordState, StateDir};
 
 #[derive(Serialize)]
 struct StatusReport<'a> {
     records: Vec<RecordStatus<'a>>,
 }
 
+/// The state minus its config fingerprint, which is a digest of the password and of no use
+/// to a reader.
 #[derive(Serialize)]
 struct RecordStatus<'a> {
     name: &'a str,
     hostname: &'a str,
     family: &'static str,
     enabled: bool,
-    #[serde(flatten)]
-    state: RecordState,
+    published: Option<IpAddr>,
+    attempted: Option<IpAddr>,
+    last_result: Option<Outcome>,
+    last_message: Option<String>,
+    last_attempt: Option<u64>,
+    last_success: Option<u64>,
+    failures: u32,
+    next_attempt: Option<u64>,
+}
+
+impl<'a> RecordStatus<'a> {
+    fn new(record: &'a Record, state: RecordState) -> Self {
+        let RecordState {
+            fingerprint: _,
+            published,
+            attempted,
+            last_result,
+            last_message,
+            last_attempt,
+            last_success,
+            failures,
+            next_attempt,
+        } = state;
+        RecordStatus {
+            name: &record.name,
+            hostname: &record.hostname,
+            family: record.family.name(),
+            enabled: record.enabled,
+            published,
+            attempted,
+            last_result,
+            last_message,
+            last_attempt,
+            last_success,
+            failures,
+            next_attempt,
+        }
+    }
 }
 
 pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
     let records = config
         .records
         .iter()
-        .map(|record| RecordStatus {
-            name: &record.name,
-            hostname: &record.hostname,
-            family: record.family.name(),
-            enabled: record.enabled,
-            state: state_dir.load(record),
-        })
+        .map(|record| RecordStatus::new(record, state_dir.load(record)))
         .collect();
     let report = StatusReport { records };
     if json {
@@ -43,7 +77,7 @@ pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
         .records
         .iter()
         .map(|status| {
-            let state = &status.state;
+            let state = status;
             let published = state.published.map_or("-".to_string(), |a| a.to_string());
             let mut line = format!(
                 "{} {} {}: {}",

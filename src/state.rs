@@ -17,9 +17,10 @@ use crate::protocol::Refusal;
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";
 
-/// How the last exchange ended.
+/// How the last exchange ended; stored and reported as one word (`good`, `badauth`, ...), so
+/// scripts reading `status -j` need no knowledge of our types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&str", try_from = "&str")]
 pub enum Outcome {
     /// `good`: the record now holds the address.
     Updated,
@@ -38,6 +39,27 @@ impl Outcome {
             Outcome::Unchanged => "nochg",
             Outcome::Failed => "failed",
             Outcome::Refused(refusal) => refusal.code(),
+        }
+    }
+}
+
+impl From<Outcome> for &'static str {
+    fn from(outcome: Outcome) -> Self {
+        outcome.name()
+    }
+}
+
+impl TryFrom<&str> for Outcome {
+    type Error = String;
+
+    fn try_from(word: &str) -> Result<Self, Self::Error> {
+        match word {
+            "good" => Ok(Outcome::Updated),
+            "nochg" => Ok(Outcome::Unchanged),
+            "failed" => Ok(Outcome::Failed),
+            other => Refusal::from_code(other)
+                .map(Outcome::Refused)
+                .ok_or_else(|| format!("unknown result '{other}'")),
         }
     }
 }
@@ -218,12 +240,22 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn outcome_names_are_stable_json() {
+    fn outcomes_are_single_words_in_json() {
         let json = serde_json::to_string(&Outcome::Refused(Refusal::BadAuth)).unwrap();
-        assert_eq!(json, r#"{"refused":"badauth"}"#);
+        assert_eq!(json, r#""badauth""#);
         assert_eq!(
             serde_json::to_string(&Outcome::Updated).unwrap(),
-            r#""updated""#
+            r#""good""#
         );
+        for outcome in [
+            Outcome::Updated,
+            Outcome::Unchanged,
+            Outcome::Failed,
+            Outcome::Refused(Refusal::Abuse),
+        ] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(serde_json::from_str::<Outcome>(&json).unwrap(), outcome);
+        }
+        assert!(serde_json::from_str::<Outcome>(r#""sideways""#).is_err());
     }
 }
