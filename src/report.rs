@@ -35,6 +35,8 @@ struct RecordStatus<'a> {
 
 impl<'a> RecordStatus<'a> {
     fn new(record: &'a Record, state: RecordState) -> Self {
+        // Destructured field by field so that a new state field cannot reach the report
+        // without a decision here.
         let RecordState {
             fingerprint: _,
             published,

@@ -10,6 +10,17 @@ use std::time::Duration;
 use common::*;
 
 #[track_caller]
+fn assert_last_myip(server: &MockServer, expected: &str) {
+    let request = server.last_request().expect("a request was made");
+    assert_eq!(
+        request.query_value("myip").as_deref(),
+        Some(expected),
+        "{}",
+        request.request_line
+    );
+}
+
+#[track_caller]
 fn assert_requests(server: &MockServer, expected: usize, outcome: &Outcome) {
     assert_eq!(
         server.request_count(),
@@ -146,14 +157,7 @@ fn changed_address_sends_again() {
     let out = env.run(&config, &["update"]);
     out.assert_code(0);
     assert_requests(&server, 2, &out);
-    assert_eq!(
-        server
-            .last_request()
-            .unwrap()
-            .query_value("myip")
-            .as_deref(),
-        Some(ADDR2)
-    );
+    assert_last_myip(&server, ADDR2);
 }
 
 #[test]
@@ -166,14 +170,7 @@ fn force_sends_even_when_current() {
     let out = env.run(&config, &["update", "-f"]);
     out.assert_code(0);
     assert_requests(&server, 2, &out);
-    assert_eq!(
-        server
-            .last_request()
-            .unwrap()
-            .query_value("myip")
-            .as_deref(),
-        Some(ADDR1)
-    );
+    assert_last_myip(&server, ADDR1);
 }
 
 #[test]
@@ -341,14 +338,7 @@ fn transient_failure_backs_off(failure: Reply) {
     let third = env.run(&config, &["update"]);
     third.assert_code(0);
     assert_requests(&server, 2, &third);
-    assert_eq!(
-        server
-            .last_request()
-            .unwrap()
-            .query_value("myip")
-            .as_deref(),
-        Some(ADDR2)
-    );
+    assert_last_myip(&server, ADDR2);
 }
 
 #[test]
@@ -652,8 +642,8 @@ fn status_json_after_an_update_names_hostname_and_address() {
 
     let out = env.run(&config, &["status", "-j"]);
     out.assert_code(0);
-    let parsed: serde_json::Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON: {e}\n{out}"));
+    let parsed: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON: {e}\n{out}"));
     let record = &parsed["records"][0];
     assert_eq!(record["name"], "home", "{out}");
     assert_eq!(record["hostname"], "home.example.com", "{out}");
