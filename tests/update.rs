@@ -681,3 +681,114 @@ fn check_sends_nothing() {
     assert_requests(&server, 0, &json);
     assert_eq!(server.connection_count(), 0, "{}", server.describe());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Selecting records, and what is logged
+
+/// `home` follows wan, `office` follows wan6 (both IPv4 here: only the binding matters).
+fn two_interfaces_config(env: &TestEnv, server: &MockServer) -> String {
+    env.config(&[
+        env.record("home", server).set("interface", "wan"),
+        env.record("office", server).set("interface", "wan6"),
+    ])
+}
+
+fn hostnames_sent(server: &MockServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .filter_map(|request| request.query_value("hostname"))
+        .collect()
+}
+
+#[test]
+fn interface_option_updates_only_records_bound_to_it() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = two_interfaces_config(&env, &server);
+
+    env.run(&config, &["update", "-i", "wan6"]).assert_code(0);
+    assert_eq!(hostnames_sent(&server), ["office.example.com"]);
+
+    env.run(&config, &["update", "--interface", "lan"])
+        .assert_code(0);
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+}
+
+#[test]
+fn record_option_selects_by_section_or_host_name() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = two_interfaces_config(&env, &server);
+
+    env.run(&config, &["update", "-r", "office"]).assert_code(0);
+    env.run(&config, &["update", "--record", "home.example.com"])
+        .assert_code(0);
+    assert_eq!(
+        hostnames_sent(&server),
+        ["office.example.com", "home.example.com"]
+    );
+}
+
+#[test]
+fn naming_an_unknown_or_disabled_record_is_a_usage_error() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = env.config(&[
+        env.record("home", &server),
+        env.record("office", &server).set("enabled", "0"),
+    ]);
+
+    for name in ["nosuch", "office"] {
+        let out = env.run(&config, &["update", "-r", name]);
+        out.assert_code(2);
+        assert!(out.mentions(name), "{out}");
+    }
+    assert_requests(&server, 0, &env.run(&config, &["status"]));
+}
+
+#[test]
+fn quiet_logs_only_errors() {
+    let env = TestEnv::new();
+    let server = MockServer::queue(vec![Reply::good(ADDR1), Reply::ok("911\n")]);
+    let config = home_config(&env, &server);
+
+    let success = env.run(&config, &["-q", "update"]);
+    success.assert_code(0);
+    assert_eq!(success.stderr, "", "{success}");
+
+    env.set_address(ADDR2);
+    let failure = env.run(&config, &["-q", "update"]);
+    failure.assert_code(1);
+    assert_eq!(failure.stderr_lines().len(), 1, "{failure}");
+    assert!(failure.mentions("911"), "{failure}");
+}
+
+#[test]
+fn normal_verbosity_says_what_happened_in_one_line_per_record() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = home_config(&env, &server);
+
+    let sent = env.run(&config, &["update"]);
+    sent.assert_code(0);
+    assert_eq!(sent.stderr_lines().len(), 1, "{sent}");
+    assert!(sent.stderr.contains(ADDR1), "{sent}");
+
+    let skipped = env.run(&config, &["update"]);
+    skipped.assert_code(0);
+    assert_eq!(skipped.stderr_lines().len(), 1, "{skipped}");
+    assert!(skipped.mentions("nothing sent"), "{skipped}");
+}
+
+#[test]
+fn a_reply_naming_another_address_is_logged() {
+    let env = TestEnv::new();
+    let server = MockServer::always(Reply::good("198.51.100.99"));
+    let config = home_config(&env, &server);
+
+    let out = env.run(&config, &["update"]);
+    out.assert_code(0);
+    assert!(out.stderr.contains("198.51.100.99"), "{out}");
+    assert!(out.stderr.contains(ADDR1), "{out}");
+}
