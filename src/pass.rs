@@ -8,7 +8,7 @@ use crate::cli::UpdateSelection;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::error::{Error, Severity};
-use crate::protocol;
+use crate::protocol::{self, Refusal};
 use crate::source;
 use crate::state::{Outcome, StateDir};
 use crate::transport::Transport;
@@ -107,14 +107,18 @@ pub fn run(
 /// Why a record is not current, and what dynhost will do about it.
 struct Failure {
     error: Error,
-    consequence: &'static str,
+    consequence: String,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let consequence = match error.severity() {
-            Severity::Permanent => "; nothing more is sent until the record's config changes",
-            _ => "",
+        let consequence = match error {
+            Error::Refused(Refusal::Abuse) => format!(
+                "; nothing more is sent for {} hours",
+                decision::ABUSE_LOCKOUT_SECS / 3600
+            ),
+            Error::Refused(_) => "; nothing more is sent until the record's config changes".into(),
+            _ => String::new(),
         };
         Failure { error, consequence }
     }
@@ -152,7 +156,7 @@ impl RecordContext<'_> {
                 log::debug!("{}: {why}", record.label());
                 return Err(Failure {
                     error,
-                    consequence: "; nothing sent",
+                    consequence: "; nothing sent".into(),
                 });
             }
             Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),

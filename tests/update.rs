@@ -288,6 +288,7 @@ fn abuse_locks_the_record_even_across_config_changes() {
     let first = env.run(&config, &["update"]);
     first.assert_code(3);
     assert!(first.mentions("abuse"), "{first}");
+    assert!(first.mentions("24 hours"), "{first}");
 
     env.set_address(ADDR2);
     let config = env.config(&[env.record("home", &server).set("password", "N3w-Pa55w0rd")]);
