@@ -21,6 +21,23 @@ pub enum Severity {
     Usage,
 }
 
+/// How much of an untrusted text (a server reply, a script's output) is worth quoting.
+const EXCERPT_CHARS: usize = 80;
+
+/// A quoted, bounded, one-line excerpt of untrusted text, safe to put in an error or a log line.
+pub fn excerpt(text: &str) -> String {
+    let printable: String = text
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(EXCERPT_CHARS)
+        .collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        format!("'{printable}...'")
+    } else {
+        format!("'{printable}'")
+    }
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// The command line could not be understood.

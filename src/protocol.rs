@@ -4,12 +4,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::config::Record;
-use crate::error::Error;
+use crate::error::{excerpt, Error};
 
 /// Bodies are tens of bytes; anything near this is not a DynHost reply.
 pub const MAX_REPLY_BYTES: u64 = 4096;
-/// How much of an unknown reply is worth quoting in a log line.
-const QUOTE_CHARS: usize = 80;
 
 /// A refusal that retrying cannot fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,19 +194,12 @@ pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
     }
 }
 
-/// A bounded, printable excerpt of untrusted text.
+/// Like [`excerpt`], but says so when there is nothing to quote.
 fn quote(text: &str) -> String {
-    let printable: String = text
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .take(QUOTE_CHARS)
-        .collect();
-    if printable.is_empty() {
+    if text.is_empty() {
         "(empty body)".to_string()
-    } else if text.chars().count() > QUOTE_CHARS {
-        format!("'{printable}...'")
     } else {
-        format!("'{printable}'")
+        excerpt(text)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::config::Family;
-use crate::error::Error;
+use crate::error::{excerpt, Error};
 
 /// An address is one short line; more than this is not an address script's output.
 const MAX_OUTPUT_BYTES: u64 = 4096;
@@ -92,13 +92,13 @@ fn parse_address(line: &str, family: Family) -> Result<IpAddr, String> {
     if line.is_empty() {
         return Err("printed no address".into());
     }
-    let shown: String = line.chars().take(60).collect();
+    let shown = excerpt(line);
     let address: IpAddr = line
         .parse()
-        .map_err(|_| format!("printed '{shown}', which is not an IP address"))?;
+        .map_err(|_| format!("printed {shown}, which is not an IP address"))?;
     if !family.matches(&address) {
         return Err(format!(
-            "printed '{shown}', which is not an {} address",
+            "printed {shown}, which is not an {} address",
             family.name()
         ));
     }
@@ -139,6 +139,14 @@ mod tests {
     fn wrong_family_is_rejected() {
         let error = run("echo 2001:db8::5", Family::Ipv4).unwrap_err();
         assert!(error.contains("not an ipv4 address"), "{error}");
+    }
+
+    #[test]
+    fn control_characters_in_the_output_never_reach_the_log() {
+        let command = ["printf", "\\033[2J203.0.113.9"].map(String::from);
+        let error = address(&command, Family::Ipv4, Duration::from_secs(5)).unwrap_err();
+        assert!(!error.to_string().contains('\u{1b}'), "{error}");
+        assert!(error.to_string().contains("'?[2J203.0.113.9'"), "{error}");
     }
 
     #[test]
