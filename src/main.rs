@@ -73,8 +73,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             Ok(None)
         }
         Command::Update(selection) => {
-            let config = Config::load(&cli.config)?;
-            let state_dir = StateDir::open(&cli.state_dir)?;
+            let (config, state_dir) = load(cli)?;
             let mut transport = transport::Https::new(config.global.timeout);
             pass::run(
                 &config,
@@ -88,17 +87,20 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             "'run' is not available in this version yet; use 'update' from cron or hotplug".into(),
         )),
         Command::Status { json } => {
-            let config = Config::load(&cli.config)?;
-            let state_dir = StateDir::open(&cli.state_dir)?;
+            let (config, state_dir) = load(cli)?;
             println!("{}", report::status(&config, &state_dir, *json));
             Ok(None)
         }
         Command::Check { json } => {
-            let config = Config::load(&cli.config)?;
-            let state_dir = StateDir::open(&cli.state_dir)?;
+            let (config, state_dir) = load(cli)?;
             let (text, all_found) = report::check(&config, &state_dir, pass::unix_now(), *json);
             println!("{text}");
             Ok((!all_found).then_some(Severity::Transient))
         }
     }
+}
+
+/// What every command but help and version works from.
+fn load(cli: &Cli) -> Result<(Config, StateDir), Error> {
+    Ok((Config::load(&cli.config)?, StateDir::open(&cli.state_dir)?))
 }

@@ -79,8 +79,7 @@ pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
         .records
         .iter()
         .map(|status| {
-            let state = status;
-            let published = state.published.map_or("-".to_string(), |a| a.to_string());
+            let published = status.published.map_or("-".to_string(), |a| a.to_string());
             let mut line = format!(
                 "{} {} {}: {}",
                 status.name, status.hostname, status.family, published
@@ -88,7 +87,7 @@ pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
             if !status.enabled {
                 line.push_str(", disabled");
             }
-            match (state.last_result, state.last_attempt) {
+            match (status.last_result, status.last_attempt) {
                 (Some(result), Some(when)) => line.push_str(&format!(
                     ", last result {} at {}",
                     result.name(),
@@ -96,13 +95,13 @@ pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
                 )),
                 _ => line.push_str(", never attempted"),
             }
-            if let Some(message) = &state.last_message {
+            if let Some(message) = &status.last_message {
                 line.push_str(&format!(" ({message})"));
             }
-            if state.failures > 0 {
-                line.push_str(&format!(", {} consecutive failure(s)", state.failures));
+            if status.failures > 0 {
+                line.push_str(&format!(", {} consecutive failure(s)", status.failures));
             }
-            if let Some(next) = state.next_attempt {
+            if let Some(next) = status.next_attempt {
                 line.push_str(&format!(", no attempt before {}", format_utc(next)));
             }
             line
