@@ -17,6 +17,7 @@ Commands:
   run                                  stay in the foreground and keep records current
   status [-j]                          last known state of every record (-j: JSON)
   check [-j]                           detect addresses, print what each record would send
+                                       (without a config file: this machine's own addresses)
 
 Options:
   -c, --config FILE      config file (default /etc/config/dynhost)

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
+use std::net::Ipv6Addr;
 use std::ops::RangeInclusive;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use crate::uci::{self, Section, Value};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
 pub const DEFAULT_CACERT: &str = "/etc/ssl/certs/ca-certificates.crt";
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -112,6 +114,9 @@ pub struct Record {
     /// The logical OpenWrt interface the record follows.
     pub interface: String,
     pub source: Source,
+    /// An interface identifier (upper 64 bits zero): publish this host in the delegated prefix
+    /// instead of the router's own address. Only for IPv6 with the ubus or netlink source.
+    pub ipv6_suffix: Option<Ipv6Addr>,
     /// Base URL, always `https://`.
     pub server: String,
     /// The record's own CA bundle, or the global one.
@@ -136,6 +141,7 @@ const RECORD_OPTIONS: &[&str] = &[
     "device",
     "check_url",
     "script",
+    "ipv6_suffix",
     "server",
     "cacert",
 ];
@@ -243,7 +249,7 @@ fn global(options: &Options) -> Result<Global, Error> {
     Ok(Global {
         check_interval: options.seconds("check_interval", 600, 30..=MAX_CHECK_INTERVAL_SECS)?,
         cacert: options.text("cacert")?.unwrap_or(DEFAULT_CACERT).into(),
-        timeout: options.seconds("timeout", 30, 1..=3600)?,
+        timeout: options.seconds("timeout", DEFAULT_TIMEOUT_SECS, 1..=3600)?,
     })
 }
 
@@ -277,6 +283,7 @@ fn record(
         password: password(options)?,
         family,
         interface: interface(options, family)?,
+        ipv6_suffix: ipv6_suffix(options, family, &source)?,
         source,
         server: options
             .https_url("server", "so that the password never travels in clear")?
@@ -387,6 +394,37 @@ fn source(options: &Options) -> Result<Source, Error> {
             format!("{other:?} is not a source: use ubus, netlink, web or script"),
         )),
     }
+}
+
+fn ipv6_suffix(
+    options: &Options,
+    family: Family,
+    source: &Source,
+) -> Result<Option<Ipv6Addr>, Error> {
+    let Some(text) = options.text("ipv6_suffix")? else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| Err(options.invalid("ipv6_suffix", format!("{text:?} {why}")));
+    if family != Family::Ipv6 {
+        return refuse("needs option family 'ipv6'");
+    }
+    if !matches!(source, Source::Ubus | Source::Netlink { .. }) {
+        return refuse(
+            "needs source 'ubus' or 'netlink', which know the delegated prefix; \
+             with other sources the router's own address would be published instead",
+        );
+    }
+    let Ok(suffix) = text.parse::<Ipv6Addr>() else {
+        return refuse("is not an IPv6 interface identifier such as '::1:2:3:4'");
+    };
+    let bits = u128::from(suffix);
+    if bits >> 64 != 0 {
+        return refuse("sets bits of the prefix: an interface identifier is the last 64 bits, as in '::1:2:3:4'");
+    }
+    if bits == 0 {
+        return refuse("is all zeros, which is the prefix's router anycast address");
+    }
+    Ok(Some(suffix))
 }
 
 fn device(options: &Options) -> Result<Option<String>, Error> {
@@ -649,6 +687,7 @@ mod tests {
                 family: Family::Ipv4,
                 interface: "wan".into(),
                 source: Source::Ubus,
+                ipv6_suffix: None,
                 server: DEFAULT_SERVER.into(),
                 cacert: PathBuf::from(DEFAULT_CACERT),
             }]
@@ -924,6 +963,45 @@ mod tests {
         );
         for bad in ["UBUS", "http"] {
             assert_refused("source", bad);
+        }
+    }
+
+    #[test]
+    fn ipv6_suffixes() {
+        let v6 = [("family", "ipv6")];
+        assert_eq!(home(&v6).ipv6_suffix, None);
+        for (source, text) in [("ubus", "::1:2:3:4"), ("netlink", "::a00:27ff:fe12:3456")] {
+            let record = home(&[v6[0], ("source", source), ("ipv6_suffix", text)]);
+            assert_eq!(record.ipv6_suffix, Some(text.parse().unwrap()));
+        }
+        for bad in [
+            "1:2:3:4",
+            "::1:2:3:4/64",
+            "2001:db8::1",
+            "::",
+            "::ffff:1:0:0:1",
+        ] {
+            let (_, option, message) = value_error(&home_with(&[v6[0], ("ipv6_suffix", bad)]));
+            assert_eq!(option, "ipv6_suffix");
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn ipv6_suffix_needs_ipv6_and_a_source_that_knows_the_prefix() {
+        let (_, _, message) = value_error(&home_with(&[("ipv6_suffix", "::1")]));
+        assert!(message.contains("needs option family 'ipv6'"), "{message}");
+        for source in [
+            vec![("source", "web")],
+            vec![("source", "script"), ("script", "x")],
+        ] {
+            let mut options = vec![("family", "ipv6"), ("ipv6_suffix", "::1")];
+            options.extend(source);
+            let (_, _, message) = value_error(&home_with(&options));
+            assert!(
+                message.contains("needs source 'ubus' or 'netlink'"),
+                "{message}"
+            );
         }
     }
 

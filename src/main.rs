@@ -5,12 +5,16 @@ mod error;
 mod pass;
 mod protocol;
 mod report;
+mod rules;
 mod source;
 mod state;
+mod sys;
 mod transport;
 mod uci;
 
+use std::io::ErrorKind;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -92,8 +96,18 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             Ok(None)
         }
         Command::Check { json } => {
-            let (config, state_dir) = load(cli)?;
-            let (text, all_found) = report::check(&config, &state_dir, pass::unix_now(), *json);
+            let config = match Config::load(&cli.config) {
+                Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                    let timeout = Duration::from_secs(config::DEFAULT_TIMEOUT_SECS);
+                    println!("{}", report::check_machine(&cli.config, timeout, *json));
+                    return Ok(None);
+                }
+                loaded => loaded?,
+            };
+            let state_dir = StateDir::open(&cli.state_dir)?;
+            let mut transport = transport::Https::new(config.global.timeout);
+            let (text, all_found) =
+                report::check(&config, &state_dir, &mut transport, pass::unix_now(), *json);
             println!("{text}");
             Ok((!all_found).then_some(Severity::Transient))
         }

@@ -11,7 +11,7 @@ use crate::error::{Error, Severity};
 use crate::protocol::{self, Refusal};
 use crate::source;
 use crate::state::{Outcome, StateDir};
-use crate::transport::Transport;
+use crate::transport::{Request, Transport};
 
 /// Unix seconds; injected so tests control time.
 pub type Clock = dyn Fn() -> u64;
@@ -135,8 +135,8 @@ struct RecordContext<'a> {
 impl RecordContext<'_> {
     fn update(&self, transport: &mut dyn Transport) -> Result<(), Failure> {
         let record = self.record;
-        let address = source::current_address(record, self.timeout)?;
         let state = self.state_dir.load(record);
+        let address = source::current_address(record, state.published, self.timeout, transport)?;
         let fingerprint = decision::fingerprint(record);
         let now = (self.now)();
         let why = match decision::decide(address, &state, &fingerprint, now, self.force) {
@@ -164,7 +164,12 @@ impl RecordContext<'_> {
 
         let request = protocol::update_request(record, address);
         log::debug!("{}: GET {}", record.label(), request.url);
-        let result = transport.get(&request, &record.cacert).and_then(|reply| {
+        let get = Request {
+            url: &request.url,
+            authorization: Some(&request.authorization),
+            family: None,
+        };
+        let result = transport.get(&get, &record.cacert).and_then(|reply| {
             log::debug!(
                 "{}: HTTP {} {:?}",
                 record.label(),

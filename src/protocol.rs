@@ -204,10 +204,11 @@ fn quote(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn reply(status: u16, body: &str) -> HttpReply {
+    /// A reply without a `Location`, for the tests of everything that reads replies.
+    pub(crate) fn reply(status: u16, body: &str) -> HttpReply {
         HttpReply {
             status,
             body: body.as_bytes().to_vec(),

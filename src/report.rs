@@ -2,13 +2,18 @@
 //! includes a password: they are built from the state and the non-secret record fields.
 
 use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, Record};
+use crate::config::{Config, Family, Record};
 use crate::decision::{self, Decision};
+use crate::error::Error;
+use crate::rules::{self, Choice};
 use crate::source;
 use crate::state::{Outcome, RecordState, StateDir};
+use crate::transport::Transport;
 
 #[derive(Serialize)]
 struct StatusReport<'a> {
@@ -120,20 +125,82 @@ struct RecordCheck {
     name: String,
     hostname: String,
     family: &'static str,
-    address: Option<String>,
+    address: Option<IpAddr>,
     /// send, skip, wait, blocked, or error when no address could be found.
     action: &'static str,
     why: String,
+    candidates: Vec<CandidateCheck>,
+}
+
+/// One address a source found and what the publishing rules made of it.
+#[derive(Serialize)]
+struct CandidateCheck {
+    address: IpAddr,
+    prefix_len: u8,
+    origin: String,
+    preferred: Option<u32>,
+    valid: Option<u32>,
+    /// chosen, passed-over or rejected.
+    verdict: &'static str,
+    reason: String,
+}
+
+impl CandidateCheck {
+    fn all(choice: &Choice) -> Vec<CandidateCheck> {
+        choice
+            .assessed
+            .iter()
+            .map(|(candidate, verdict)| CandidateCheck {
+                address: candidate.address,
+                prefix_len: candidate.prefix_len,
+                origin: candidate.origin.clone(),
+                preferred: candidate.preferred,
+                valid: candidate.valid,
+                verdict: verdict.name(),
+                reason: verdict.reason(),
+            })
+            .collect()
+    }
+
+    /// `    chosen 2001:db8::1/64 from device wan, preferred 3600 s, valid 7200 s: why`
+    fn line(&self) -> String {
+        let lifetimes: String = [("preferred", self.preferred), ("valid", self.valid)]
+            .iter()
+            .filter_map(|(name, seconds)| seconds.map(|seconds| format!(", {name} {seconds} s")))
+            .collect();
+        format!(
+            "    {} {}/{} from {}{lifetimes}: {}",
+            self.verdict, self.address, self.prefix_len, self.origin, self.reason
+        )
+    }
+}
+
+/// The first line of one check, followed by its candidates, one per line.
+fn with_candidates(first: String, candidates: &[CandidateCheck]) -> String {
+    std::iter::once(first)
+        .chain(candidates.iter().map(CandidateCheck::line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn describe_address(address: Option<IpAddr>) -> String {
+    address.map_or("no address".into(), |address| address.to_string())
 }
 
 /// Detects each enabled record's address and says what `update` would do, sending nothing.
 /// Returns the text and whether every record had a usable address.
-pub fn check(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> (String, bool) {
+pub fn check(
+    config: &Config,
+    state_dir: &StateDir,
+    transport: &mut dyn Transport,
+    now: u64,
+    json: bool,
+) -> (String, bool) {
     let records: Vec<RecordCheck> = config
         .records
         .iter()
         .filter(|record| record.enabled)
-        .map(|record| check_record(record, config, state_dir, now))
+        .map(|record| check_record(record, config, state_dir, transport, now))
         .collect();
     let all_found = records.iter().all(|record| record.address.is_some());
     let text = if json {
@@ -142,15 +209,16 @@ pub fn check(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> (St
         records
             .iter()
             .map(|check| {
-                format!(
+                let first = format!(
                     "{} {} {}: {} -> {} ({})",
                     check.name,
                     check.hostname,
                     check.family,
-                    check.address.as_deref().unwrap_or("no address"),
+                    describe_address(check.address),
                     check.action,
                     check.why
-                )
+                );
+                with_candidates(first, &check.candidates)
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -158,24 +226,35 @@ pub fn check(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> (St
     (text, all_found)
 }
 
-fn check_record(record: &Record, config: &Config, state_dir: &StateDir, now: u64) -> RecordCheck {
-    let (address, action, why) = match source::current_address(record, config.global.timeout) {
-        Err(error) => (None, "error", error.to_string()),
-        Ok(address) => {
-            let state = state_dir.load(record);
-            let decision =
-                decision::decide(address, &state, &decision::fingerprint(record), now, false);
-            let (action, why) = match decision {
-                Decision::Send(why) => ("send", why),
-                Decision::Skip(why) => ("skip", why),
-                Decision::Wait { until, why } => {
-                    ("wait", format!("{why}, until {}", format_utc(until)))
+fn check_record(
+    record: &Record,
+    config: &Config,
+    state_dir: &StateDir,
+    transport: &mut dyn Transport,
+    now: u64,
+) -> RecordCheck {
+    let state = state_dir.load(record);
+    let (address, action, why, candidates) =
+        match source::detect(record, config.global.timeout, transport) {
+            Err(error) => (None, "error", error.to_string(), Vec::new()),
+            Ok(detection) => {
+                let choice = source::choose(record, detection, state.published);
+                let candidates = CandidateCheck::all(&choice);
+                match choice.outcome {
+                    Err(why) => (None, "error", Error::Address(why).to_string(), candidates),
+                    Ok(address) => {
+                        let (action, why) = describe_decision(decision::decide(
+                            address,
+                            &state,
+                            &decision::fingerprint(record),
+                            now,
+                            false,
+                        ));
+                        (Some(address), action, why, candidates)
+                    }
                 }
-                Decision::Blocked(refusal) => ("blocked", refusal.to_string()),
-            };
-            (Some(address.to_string()), action, why)
-        }
-    };
+            }
+        };
     RecordCheck {
         name: record.name.clone(),
         hostname: record.hostname.clone(),
@@ -183,7 +262,83 @@ fn check_record(record: &Record, config: &Config, state_dir: &StateDir, now: u64
         address,
         action,
         why,
+        candidates,
     }
+}
+
+fn describe_decision(decision: Decision) -> (&'static str, String) {
+    match decision {
+        Decision::Send(why) => ("send", why),
+        Decision::Skip(why) => ("skip", why),
+        Decision::Wait { until, why } => ("wait", format!("{why}, until {}", format_utc(until))),
+        Decision::Blocked(refusal) => ("blocked", refusal.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct MachineReport {
+    machine: Vec<FamilyCheck>,
+}
+
+/// What this machine would publish for one family, were it a record with source netlink.
+#[derive(Serialize)]
+struct FamilyCheck {
+    family: &'static str,
+    address: Option<IpAddr>,
+    why: String,
+    candidates: Vec<CandidateCheck>,
+}
+
+/// `check` without a config: this machine's own addresses on its default-route devices, with
+/// the verdict of the publishing rules, so a new owner sees what dynhost would do.
+pub fn check_machine(config_path: &Path, timeout: Duration, json: bool) -> String {
+    let machine: Vec<FamilyCheck> = [Family::Ipv4, Family::Ipv6]
+        .into_iter()
+        .map(
+            |family| match source::default_route_addresses(family, timeout) {
+                Err(error) => FamilyCheck {
+                    family: family.name(),
+                    address: None,
+                    why: error.to_string(),
+                    candidates: Vec::new(),
+                },
+                Ok(detection) => {
+                    let place = detection.place;
+                    let choice = rules::choose(family, &place, detection.candidates, None, true);
+                    let candidates = CandidateCheck::all(&choice);
+                    let (address, why) = match choice.outcome {
+                        Ok(address) => (Some(address), format!("would be published, from {place}")),
+                        Err(why) => (None, why),
+                    };
+                    FamilyCheck {
+                        family: family.name(),
+                        address,
+                        why,
+                        candidates,
+                    }
+                }
+            },
+        )
+        .collect();
+    if json {
+        return serde_json::to_string_pretty(&MachineReport { machine }).expect("check serialises");
+    }
+    let heading = format!(
+        "no config file at {}: this machine's own addresses, from its default-route devices",
+        config_path.display()
+    );
+    std::iter::once(heading)
+        .chain(machine.iter().map(|check| {
+            let first = format!(
+                "{}: {} ({})",
+                check.family,
+                describe_address(check.address),
+                check.why
+            );
+            with_candidates(first, &check.candidates)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`, without pulling in a date crate for one format.

@@ -186,6 +186,7 @@ pub(crate) mod tests {
             family: Family::Ipv4,
             interface: "wan".into(),
             source: Source::Ubus,
+            ipv6_suffix: None,
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
         }

@@ -5,25 +5,40 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ureq::config::IpFamily;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::Agent;
 
+use crate::config::Family;
 use crate::error::Error;
-use crate::protocol::{HttpReply, UpdateRequest, MAX_REPLY_BYTES};
+use crate::protocol::{HttpReply, MAX_REPLY_BYTES};
 
 pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
 
-/// The one thing the update logic needs from the network, so tests can stand in for it.
+/// The one thing the update logic and the web source need from the network, so tests can stand
+/// in for it.
 pub trait Transport {
     /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
-    fn get(&mut self, request: &UpdateRequest, cacert: &Path) -> Result<HttpReply, Error>;
+    fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error>;
 }
 
-/// Keeps one agent per CA bundle, so records sharing a server share its kept-alive connection.
+pub struct Request<'a> {
+    pub url: &'a str,
+    /// The `Authorization` header, if any: never log it.
+    pub authorization: Option<&'a str>,
+    /// Connect over this family only: an address echo service answers with the address of the
+    /// connection, so asking over IPv4 for the IPv6 address would get the wrong one.
+    pub family: Option<Family>,
+}
+
+/// Keeps one agent per CA bundle and family, so records sharing a server share its kept-alive
+/// connection.
 pub struct Https {
     timeout: Duration,
-    agents: Vec<(PathBuf, Agent)>,
+    agents: Vec<(AgentKey, Agent)>,
 }
+
+type AgentKey = (PathBuf, Option<Family>);
 
 impl Https {
     pub fn new(timeout: Duration) -> Self {
@@ -33,12 +48,13 @@ impl Https {
         }
     }
 
-    fn agent_for(&mut self, cacert: &Path) -> Result<&Agent, Error> {
-        let index = match self.agents.iter().position(|(path, _)| path == cacert) {
+    fn agent_for(&mut self, cacert: &Path, family: Option<Family>) -> Result<&Agent, Error> {
+        let wanted = |(key, _): &(AgentKey, Agent)| key.0 == cacert && key.1 == family;
+        let index = match self.agents.iter().position(wanted) {
             Some(index) => index,
             None => {
-                let agent = build_agent(load_roots(cacert)?, self.timeout);
-                self.agents.push((cacert.to_path_buf(), agent));
+                let agent = build_agent(load_roots(cacert)?, self.timeout, family);
+                self.agents.push(((cacert.to_path_buf(), family), agent));
                 self.agents.len() - 1
             }
         };
@@ -47,13 +63,13 @@ impl Https {
 }
 
 impl Transport for Https {
-    fn get(&mut self, request: &UpdateRequest, cacert: &Path) -> Result<HttpReply, Error> {
-        let agent = self.agent_for(cacert)?;
-        let mut response = agent
-            .get(&request.url)
-            .header("Authorization", &request.authorization)
-            .call()
-            .map_err(describe)?;
+    fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error> {
+        let agent = self.agent_for(cacert, request.family)?;
+        let mut call = agent.get(request.url);
+        if let Some(authorization) = request.authorization {
+            call = call.header("Authorization", authorization);
+        }
+        let mut response = call.call().map_err(describe)?;
         let location = response
             .headers()
             .get("location")
@@ -93,7 +109,11 @@ fn load_roots(cacert: &Path) -> Result<Vec<Certificate<'static>>, Error> {
     Ok(roots)
 }
 
-fn build_agent(roots: Vec<Certificate<'static>>, timeout: Duration) -> Agent {
+fn build_agent(
+    roots: Vec<Certificate<'static>>,
+    timeout: Duration,
+    family: Option<Family>,
+) -> Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::Specific(Arc::new(roots)))
@@ -107,6 +127,11 @@ fn build_agent(roots: Vec<Certificate<'static>>, timeout: Duration) -> Agent {
         .http_status_as_error(false)
         .no_delay(true)
         .timeout_global(Some(timeout))
+        .ip_family(match family {
+            None => IpFamily::Any,
+            Some(Family::Ipv4) => IpFamily::Ipv4Only,
+            Some(Family::Ipv6) => IpFamily::Ipv6Only,
+        })
         .user_agent(USER_AGENT)
         .accept_encoding("identity")
         .build()

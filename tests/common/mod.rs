@@ -5,7 +5,11 @@
 //! - [`MockServer`]: a DynHost stand-in over real TLS on 127.0.0.1 (ephemeral port), one thread
 //!   per connection, keep-alive, scripted replies, every request recorded.
 //! - [`TestEnv`]: a temp dir with the CA files, a state dir, address scripts, a config writer and a
-//!   runner for the real `dynhost` binary in a clean environment.
+//!   runner for the real `dynhost` binary in a clean environment ([`Launch`]: extra directories
+//!   first on its PATH, a wrapper command such as `ip netns exec NAME`).
+//! - [`netns`]: a throw-away network namespace ([`Netns`]) with veth, address, sysctl and route
+//!   helpers, for address detection against a real kernel.
+//! - [`ubus`]: a stand-in `ubus` program ([`FakeUbus`]) with scripted replies and an argv log.
 //!
 //! Every file under `tests/` that says `mod common;` uses only part of this, hence the allow.
 #![allow(dead_code)]
@@ -30,6 +34,15 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+pub mod netns;
+pub mod ubus;
+
+// Not every test file uses these.
+#[allow(unused_imports)]
+pub use netns::Netns;
+#[allow(unused_imports)]
+pub use ubus::FakeUbus;
 
 /// The crate version, as `dynhost --version` and the User-Agent must show it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -587,8 +600,7 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        MockServer::serve(listener, cert, Box::new(responder))
+        MockServer::start_at("127.0.0.1:0".parse().unwrap(), cert, responder)
     }
 
     /// A server on a given port (e.g. one from [`unused_port`] that was refused before).
@@ -597,8 +609,23 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("bind 127.0.0.1:{port}: {e}"));
+        MockServer::start_at(SocketAddr::from(([127, 0, 0, 1], port)), cert, responder)
+    }
+
+    /// A server on `[::1]` (ephemeral port), for what must be reached over IPv6.
+    pub fn start_ipv6(
+        cert: ServerCert,
+        responder: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> MockServer {
+        MockServer::start_at("[::1]:0".parse().unwrap(), cert, responder)
+    }
+
+    fn start_at(
+        addr: SocketAddr,
+        cert: ServerCert,
+        responder: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> MockServer {
+        let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         MockServer::serve(listener, cert, Box::new(responder))
     }
 
@@ -641,9 +668,9 @@ impl MockServer {
         }
     }
 
-    /// `https://127.0.0.1:<port>` (no trailing slash).
+    /// `https://127.0.0.1:<port>` or `https://[::1]:<port>` (no trailing slash).
     pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
+        format!("https://{}", self.addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -670,6 +697,11 @@ impl MockServer {
 
     pub fn last_request(&self) -> Option<Request> {
         lock(&self.shared.requests).last().cloned()
+    }
+
+    /// The `myip` of the last request, the address it asked to publish.
+    pub fn last_myip(&self) -> Option<String> {
+        self.last_request()?.query_value("myip")
     }
 
     /// TCP connections accepted so far.
@@ -1034,6 +1066,13 @@ impl AddressScript {
     }
 }
 
+/// Writes an executable (mode 0755) script, under the lock that keeps concurrent spawns from
+/// inheriting its write descriptor (ETXTBSY, see `EXEC_LOCK`).
+pub fn write_script(path: &Path, body: &str) {
+    let _guard = exec_write_lock();
+    write_file(path, body.as_bytes(), 0o755);
+}
+
 fn sh_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
@@ -1077,6 +1116,17 @@ impl Outcome {
         self.output()
             .to_ascii_lowercase()
             .contains(&word.to_ascii_lowercase())
+    }
+
+    /// Asserts a transient failure (exit 1) whose output names every one of `expected`, and
+    /// that `server` was sent nothing.
+    #[track_caller]
+    pub fn assert_failed_without_sending(&self, server: &MockServer, expected: &[&str]) {
+        self.assert_code(1);
+        for word in expected {
+            assert!(self.mentions(word), "{word:?} not mentioned:\n{self}");
+        }
+        assert_eq!(server.request_count(), 0, "something was sent:\n{self}");
     }
 }
 
@@ -1138,15 +1188,56 @@ impl Running {
     }
 }
 
+/// How the binary is started, besides its arguments. The environment stays clean either way:
+/// only `PATH` is set.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Directories put before [`CLEAN_PATH`], in this order: how a test puts a stand-in program
+    /// (e.g. [`FakeUbus`]) in front of any real one.
+    pub path_first: Vec<PathBuf>,
+    /// When not empty, the binary is run as `wrapper[0] wrapper[1..] BIN args...`, e.g.
+    /// `ip netns exec NAME` (which execs the binary in place: the child's pid is the binary's).
+    pub wrapper: Vec<String>,
+}
+
+impl Launch {
+    /// The `PATH` the binary gets: [`Launch::path_first`], then [`CLEAN_PATH`].
+    pub fn path(&self) -> String {
+        let mut parts: Vec<String> = self
+            .path_first
+            .iter()
+            .map(|dir| {
+                let dir = dir.to_string_lossy().into_owned();
+                assert!(!dir.contains(':'), "a PATH entry cannot contain ':': {dir}");
+                dir
+            })
+            .collect();
+        parts.push(CLEAN_PATH.to_string());
+        parts.join(":")
+    }
+}
+
 /// Starts the binary with exactly these arguments, in `cwd`, with a clean environment
 /// (only `PATH`), stdin from /dev/null.
 pub fn spawn_dynhost(cwd: &Path, args: &[String]) -> Running {
-    let mut command = Command::new(BIN);
+    spawn_dynhost_with(&Launch::default(), cwd, args)
+}
+
+/// [`spawn_dynhost`], with extra PATH directories and/or through a wrapper command.
+pub fn spawn_dynhost_with(launch: &Launch, cwd: &Path, args: &[String]) -> Running {
+    let mut command = match launch.wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut command = Command::new(program);
+            command.args(wrapper_args).arg(BIN);
+            command
+        }
+        None => Command::new(BIN),
+    };
     command
         .args(args)
         .current_dir(cwd)
         .env_clear()
-        .env("PATH", CLEAN_PATH)
+        .env("PATH", launch.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -1154,7 +1245,7 @@ pub fn spawn_dynhost(cwd: &Path, args: &[String]) -> Running {
         let _guard = exec_read_lock();
         command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"))
+            .unwrap_or_else(|e| panic!("cannot start {BIN} (wrapper {:?}): {e}", launch.wrapper))
     };
     let pipe = |mut r: Box<dyn Read + Send>| {
         thread::spawn(move || {
@@ -1206,6 +1297,8 @@ pub struct TestEnv {
     pub ca_path: PathBuf,
     pub untrusted_ca_path: PathBuf,
     address: AddressScript,
+    /// How [`TestEnv::run`], [`TestEnv::spawn`] and [`TestEnv::run_args`] start the binary.
+    launch: Mutex<Launch>,
 }
 
 impl TestEnv {
@@ -1243,6 +1336,7 @@ impl TestEnv {
             untrusted_ca_path,
             address,
             dir,
+            launch: Mutex::new(Launch::default()),
         }
     }
 
@@ -1308,6 +1402,11 @@ impl TestEnv {
 
     /// Like [`TestEnv::run`], without waiting.
     pub fn spawn(&self, config: &str, args: &[&str]) -> Running {
+        self.spawn_with(&self.launch(), config, args)
+    }
+
+    /// Like [`TestEnv::spawn`], started as `launch` says instead of this env's own [`Launch`].
+    pub fn spawn_with(&self, launch: &Launch, config: &str, args: &[&str]) -> Running {
         self.write_config(config);
         let mut full = vec![
             "-c".to_string(),
@@ -1316,13 +1415,32 @@ impl TestEnv {
             self.state_dir.to_string_lossy().into_owned(),
         ];
         full.extend(args.iter().map(|a| a.to_string()));
-        spawn_dynhost(self.dir.path(), &full)
+        spawn_dynhost_with(launch, self.dir.path(), &full)
     }
 
     /// Runs `dynhost <args...>` exactly (no `-c`/`-s` added), in this env's dir.
     pub fn run_args(&self, args: &[&str]) -> Outcome {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        spawn_dynhost(self.dir.path(), &args).wait()
+        spawn_dynhost_with(&self.launch(), self.dir.path(), &args).wait()
+    }
+
+    /// Puts `dir` first on the binary's PATH for every later run (before the directories added
+    /// earlier); adding a directory again moves it to the front.
+    pub fn prepend_path(&self, dir: &Path) {
+        let mut launch = lock(&self.launch);
+        launch.path_first.retain(|d| d != dir);
+        launch.path_first.insert(0, dir.to_path_buf());
+    }
+
+    /// Runs the binary through `wrapper` (e.g. `["ip", "netns", "exec", NAME]`) from now on;
+    /// an empty one runs it directly again. See also [`TestEnv::run_in`].
+    pub fn set_wrapper(&self, wrapper: &[&str]) {
+        lock(&self.launch).wrapper = wrapper.iter().map(|w| w.to_string()).collect();
+    }
+
+    /// How this env starts the binary now.
+    pub fn launch(&self) -> Launch {
+        lock(&self.launch).clone()
     }
 
     /// Every `*.json` file in the state dir.

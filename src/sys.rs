@@ -1,0 +1,330 @@
+//! Thin, safe wrappers over the few system calls dynhost needs that the standard library lacks.
+//!
+//! This is the only module of dynhost allowed to contain `unsafe`. Every wrapper is small, checks
+//! the call's result and returns `std::io::Result`; every `unsafe` block says why it is sound.
+//! Parsing what the kernel sends is left to safe code elsewhere (`source::netlink`).
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::mem::size_of;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// `size_of::<T>()` as the `socklen_t` the socket calls take.
+fn socklen_of<T>() -> libc::socklen_t {
+    // The types passed here are small kernel structs (`sockaddr_nl`, `timeval`): no truncation.
+    size_of::<T>() as libc::socklen_t
+}
+
+/// A netlink address with port 0 and no multicast groups: as a destination, the kernel; as a
+/// local address to bind, "let the kernel pick the port".
+fn kernel_address() -> libc::sockaddr_nl {
+    // SAFETY: `sockaddr_nl` is a plain C struct of integers (one of them private padding), for
+    // which all-zero bytes are a valid value.
+    let mut address: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    address.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    address
+}
+
+/// The result of a system call that returns a negative number and sets `errno` when it fails.
+fn checked(result: libc::c_int) -> io::Result<libc::c_int> {
+    if result < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(result)
+}
+
+/// Runs a system call again while it fails with `EINTR` (a signal arrived before it finished).
+fn retry_interrupted<T>(mut call: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match call() {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}
+
+/// A netlink socket, closed when dropped.
+#[derive(Debug)]
+pub struct NetlinkSocket {
+    fd: OwnedFd,
+}
+
+impl NetlinkSocket {
+    /// A `NETLINK_ROUTE` socket bound to a port the kernel picks, subscribed to nothing: for
+    /// requests and their replies (dumps of addresses and routes).
+    pub fn open_route() -> io::Result<NetlinkSocket> {
+        Self::open_bound(libc::NETLINK_ROUTE, kernel_address())
+    }
+
+    /// A socket of `protocol` bound to `local`. `local.nl_pid` 0 lets the kernel pick the port;
+    /// `local.nl_groups` is where a later subscriber names its multicast groups.
+    fn open_bound(protocol: libc::c_int, local: libc::sockaddr_nl) -> io::Result<NetlinkSocket> {
+        // SAFETY: socket() takes no pointers; its result is checked before use.
+        let fd = checked(unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                protocol,
+            )
+        })?;
+        // SAFETY: `fd` was just returned by a successful socket() and is owned by nothing else,
+        // so `OwnedFd` may take it over and close it exactly once.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: `local` is a valid `sockaddr_nl` living across the call, and the length passed
+        // is its size.
+        checked(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&raw const local).cast::<libc::sockaddr>(),
+                socklen_of::<libc::sockaddr_nl>(),
+            )
+        })?;
+        Ok(NetlinkSocket { fd })
+    }
+
+    /// The port the kernel bound the socket to: replies to this socket's requests carry it as
+    /// their `nlmsg_pid`.
+    pub fn port(&self) -> io::Result<u32> {
+        let mut local = kernel_address();
+        let mut length = socklen_of::<libc::sockaddr_nl>();
+        // SAFETY: `local` and `length` are valid and writable for the call, and `length` holds
+        // the size of `local`, so the kernel writes no more than that.
+        checked(unsafe {
+            libc::getsockname(
+                self.fd.as_raw_fd(),
+                (&raw mut local).cast::<libc::sockaddr>(),
+                &raw mut length,
+            )
+        })?;
+        if length != socklen_of::<libc::sockaddr_nl>()
+            || local.nl_family != libc::AF_NETLINK as libc::sa_family_t
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "getsockname did not return a netlink address",
+            ));
+        }
+        Ok(local.nl_pid)
+    }
+
+    /// Makes `receive` fail with `io::ErrorKind::WouldBlock` (or `TimedOut`) when nothing
+    /// arrives within `timeout`, so a wedged kernel reply can never hang dynhost. A zero timeout
+    /// is raised to one microsecond, since zero would mean "wait forever".
+    pub fn set_receive_timeout(&self, timeout: Duration) -> io::Result<()> {
+        let mut value = libc::timeval {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+            // Below 1 000 000: fits every `suseconds_t` (as std's own set_read_timeout has it).
+            tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+        };
+        if value.tv_sec == 0 && value.tv_usec == 0 {
+            value.tv_usec = 1;
+        }
+        // SAFETY: `value` is a valid `timeval` living across the call, and the length passed is
+        // its size.
+        checked(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&raw const value).cast::<libc::c_void>(),
+                socklen_of::<libc::timeval>(),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Sends one datagram to the kernel.
+    pub fn send(&self, message: &[u8]) -> io::Result<()> {
+        let kernel = kernel_address();
+        let sent = retry_interrupted(|| {
+            // SAFETY: `message` is valid for reads of its length and `kernel` is a valid
+            // `sockaddr_nl` of the length passed, both living across the call.
+            let sent = unsafe {
+                libc::sendto(
+                    self.fd.as_raw_fd(),
+                    message.as_ptr().cast::<libc::c_void>(),
+                    message.len(),
+                    0,
+                    (&raw const kernel).cast::<libc::sockaddr>(),
+                    socklen_of::<libc::sockaddr_nl>(),
+                )
+            };
+            usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+        })?;
+        if sent != message.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("sent {sent} of {} bytes to the kernel", message.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Receives one datagram from the kernel into `buffer`, returning its length. A datagram
+    /// larger than `buffer` is an error (its tail would be lost), and so is one sent by another
+    /// process rather than by the kernel.
+    pub fn receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        let mut sender = kernel_address();
+        let mut sender_length = socklen_of::<libc::sockaddr_nl>();
+        let length = retry_interrupted(|| {
+            sender_length = socklen_of::<libc::sockaddr_nl>();
+            // SAFETY: `buffer` is valid for writes of its length; `sender` and `sender_length`
+            // are valid and writable, `sender_length` holding the size of `sender`. With
+            // MSG_TRUNC the kernel still writes at most `buffer.len()` bytes, and returns the
+            // datagram's real length.
+            let received = unsafe {
+                libc::recvfrom(
+                    self.fd.as_raw_fd(),
+                    buffer.as_mut_ptr().cast::<libc::c_void>(),
+                    buffer.len(),
+                    libc::MSG_TRUNC,
+                    (&raw mut sender).cast::<libc::sockaddr>(),
+                    &raw mut sender_length,
+                )
+            };
+            usize::try_from(received).map_err(|_| io::Error::last_os_error())
+        })?;
+        if length > buffer.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a netlink datagram of {length} bytes does not fit the {}-byte buffer",
+                    buffer.len()
+                ),
+            ));
+        }
+        if sender_length != socklen_of::<libc::sockaddr_nl>() || sender.nl_pid != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a netlink datagram came from port {}, not from the kernel",
+                    sender.nl_pid
+                ),
+            ));
+        }
+        Ok(length)
+    }
+}
+
+/// The index of the network device `name` (`if_nametoindex`). A device that does not exist is
+/// the OS error `ENODEV`.
+pub fn interface_index(name: &str) -> io::Result<u32> {
+    let name = CString::new(name).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a device name cannot contain a NUL byte",
+        )
+    })?;
+    // No device has a name this long. Checked here because musl's if_nametoindex would cut the
+    // name to its first IF_NAMESIZE - 1 bytes and find the device of that shorter name instead.
+    if name.as_bytes().len() >= libc::IF_NAMESIZE {
+        return Err(io::Error::from_raw_os_error(libc::ENODEV));
+    }
+    // SAFETY: `name` is a valid NUL-terminated string living across the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(index)
+}
+
+/// The name of the network device with `index` (`if_indextoname`). A name that is not UTF-8 is
+/// an error, since it could not be looked up again.
+pub fn interface_name(index: u32) -> io::Result<String> {
+    let mut buffer = [0u8; libc::IF_NAMESIZE];
+    // SAFETY: `buffer` is writable for IF_NAMESIZE bytes, the size if_indextoname requires.
+    let result = unsafe { libc::if_indextoname(index, buffer.as_mut_ptr().cast::<libc::c_char>()) };
+    if result.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    let name = CStr::from_bytes_until_nul(&buffer).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "if_indextoname returned an unterminated name",
+        )
+    })?;
+    name.to_str().map(str::to_string).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the name of device {index} is not UTF-8"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::offset_of;
+
+    use super::*;
+
+    #[test]
+    fn loopback_has_an_index_and_a_name() {
+        let index = interface_index("lo").expect("lo exists in every network namespace");
+        assert!(index > 0);
+        assert_eq!(interface_name(index).expect("named"), "lo");
+    }
+
+    #[test]
+    fn bad_device_names_are_errors() {
+        let enodev = Some(libc::ENODEV);
+        assert_eq!(
+            interface_index("dynhost-nodev").unwrap_err().raw_os_error(),
+            enodev
+        );
+        // Too long for any device; musl alone would look up its first 15 bytes.
+        let long = format!("lo{}", "x".repeat(libc::IF_NAMESIZE));
+        assert_eq!(interface_index(&long).unwrap_err().raw_os_error(), enodev);
+        let nul = interface_index("lo\0").unwrap_err();
+        assert_eq!(nul.kind(), io::ErrorKind::InvalidInput);
+        assert!(interface_name(0).is_err());
+    }
+
+    #[test]
+    fn a_receive_with_nothing_to_read_times_out() {
+        let socket = NetlinkSocket::open_route().expect("netlink socket");
+        assert_ne!(socket.port().expect("bound"), 0);
+        socket
+            .set_receive_timeout(Duration::ZERO)
+            .expect("timeout set");
+        let started = std::time::Instant::now();
+        let error = socket.receive(&mut [0u8; 64]).unwrap_err();
+        assert!(
+            matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{error}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_datagram_larger_than_the_buffer_is_an_error() {
+        let socket = NetlinkSocket::open_route().expect("netlink socket");
+        socket
+            .set_receive_timeout(Duration::from_secs(5))
+            .expect("timeout set");
+        // An RTM_GETLINK dump request: a message header and a zeroed `struct rtgenmsg`. The
+        // reply describes at least lo, far more than 16 bytes.
+        let mut request = vec![0u8; size_of::<libc::nlmsghdr>() + 4];
+        let mut put = |offset: usize, bytes: &[u8]| {
+            request[offset..offset + bytes.len()].copy_from_slice(bytes);
+        };
+        let length = u32::try_from(size_of::<libc::nlmsghdr>() + 4).expect("small");
+        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+        put(offset_of!(libc::nlmsghdr, nlmsg_len), &length.to_ne_bytes());
+        put(
+            offset_of!(libc::nlmsghdr, nlmsg_type),
+            &libc::RTM_GETLINK.to_ne_bytes(),
+        );
+        put(
+            offset_of!(libc::nlmsghdr, nlmsg_flags),
+            &flags.to_ne_bytes(),
+        );
+        socket.send(&request).expect("sent");
+        let error = socket.receive(&mut [0u8; 16]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert!(error.to_string().contains("does not fit"), "{error}");
+    }
+}
