@@ -80,6 +80,41 @@ pub fn decide(
     }
 }
 
+/// What a record's state says will happen next, for `status`: a word for scripts (`send`,
+/// `retry`, `wait`, `blocked` or `watch`) and the reason in words. Unlike [`decide`] it knows no
+/// current address: `status` detects nothing.
+pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static str, String) {
+    let waiting_until = state.next_attempt.filter(|&until| now < until);
+    match state.last_result {
+        Some(Outcome::Refused(Refusal::Abuse)) if waiting_until.is_some() => (
+            "wait",
+            "the server reported abuse: no attempt before the lock-out ends".into(),
+        ),
+        None => ("send", "nothing was sent yet".into()),
+        _ if state.fingerprint != fingerprint => (
+            "send",
+            "the record's config changed since the last attempt".into(),
+        ),
+        Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => (
+            "blocked",
+            format!("{refusal}: nothing is sent until the record's config changes"),
+        ),
+        Some(Outcome::Failed | Outcome::Refused(_)) => match waiting_until {
+            Some(_) => (
+                "retry",
+                format!(
+                    "retry after {} failure(s) when the wait ends, or at once if the address changes",
+                    state.failures
+                ),
+            ),
+            None => ("retry", "retry at the next check".into()),
+        },
+        Some(Outcome::Updated | Outcome::Unchanged) => {
+            ("watch", "send when the address changes".into())
+        }
+    }
+}
+
 /// The delay before retry number `failures` (1 for the first failure).
 pub fn retry_delay(failures: u32) -> u64 {
     let doublings = failures.saturating_sub(1).min(31);
@@ -465,5 +500,39 @@ mod tests {
         second.username = "a".into();
         second.password = crate::config::Secret::new("bc".into());
         assert_ne!(fingerprint(&first), fingerprint(&second));
+    }
+
+    fn plan(state: &RecordState) -> &'static str {
+        planned(state, FP, NOW).0
+    }
+
+    #[test]
+    fn the_plan_follows_the_state() {
+        assert_eq!(plan(&RecordState::default()), "send");
+        assert_eq!(plan(&published("192.0.2.1")), "watch");
+        let changed = RecordState {
+            fingerprint: "other".into(),
+            ..published("192.0.2.1")
+        };
+        assert_eq!(plan(&changed), "send");
+        assert_eq!(plan(&failed("192.0.2.1", 2, NOW + 60)), "retry");
+        assert_eq!(plan(&failed("192.0.2.1", 2, NOW - 1)), "retry");
+        let (action, why) = planned(&refused(Refusal::BadAuth), FP, NOW);
+        assert_eq!(action, "blocked");
+        assert!(
+            why.starts_with("badauth (wrong username or password)"),
+            "{why}"
+        );
+        assert_eq!(plan(&refused(Refusal::Abuse)), "wait");
+    }
+
+    #[test]
+    fn a_changed_config_lifts_a_block_but_not_the_abuse_lock_out() {
+        let fixed = |state: RecordState| RecordState {
+            fingerprint: "fixed".into(),
+            ..state
+        };
+        assert_eq!(plan(&fixed(refused(Refusal::BadAuth))), "send");
+        assert_eq!(plan(&fixed(refused(Refusal::Abuse))), "wait");
     }
 }

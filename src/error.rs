@@ -71,6 +71,9 @@ pub enum Error {
     Refused(Refusal),
     /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
     Backoff { last_failure: String, retry_in: u64 },
+    /// `run` could not set up or keep watching its events (signals, address notifications);
+    /// procd restarts it.
+    Daemon(String),
 }
 
 impl Error {
@@ -80,9 +83,11 @@ impl Error {
             | Error::Io { .. }
             | Error::ConfigSyntax { .. }
             | Error::ConfigValue { .. } => Severity::Usage,
-            Error::Address(_) | Error::Transport(_) | Error::Server(_) | Error::Backoff { .. } => {
-                Severity::Transient
-            }
+            Error::Address(_)
+            | Error::Transport(_)
+            | Error::Server(_)
+            | Error::Backoff { .. }
+            | Error::Daemon(_) => Severity::Transient,
             Error::Refused(_) => Severity::Permanent,
         }
     }
@@ -126,6 +131,7 @@ impl fmt::Display for Error {
                 last_failure,
                 retry_in,
             } => write!(f, "{last_failure} (next attempt in {retry_in} s)"),
+            Error::Daemon(message) => write!(f, "{message}"),
         }
     }
 }

@@ -1,5 +1,6 @@
 mod cli;
 mod config;
+mod daemon;
 mod decision;
 mod error;
 mod pass;
@@ -87,12 +88,16 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 &pass::unix_now,
             )
         }
-        Command::Run => Err(Error::Usage(
-            "'run' is not available in this version yet; use 'update' from cron or hotplug".into(),
-        )),
+        Command::Run => {
+            let (config, state_dir) = load(cli)?;
+            daemon::run(&cli.config, config, state_dir).map(|()| None)
+        }
         Command::Status { json } => {
             let (config, state_dir) = load(cli)?;
-            println!("{}", report::status(&config, &state_dir, *json));
+            println!(
+                "{}",
+                report::status(&config, &state_dir, pass::unix_now(), *json)
+            );
             Ok(None)
         }
         Command::Check { json } => {

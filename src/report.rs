@@ -36,10 +36,15 @@ struct RecordStatus<'a> {
     last_success: Option<u64>,
     failures: u32,
     next_attempt: Option<u64>,
+    /// send, retry, wait, blocked or watch.
+    next_action: &'static str,
+    next_action_why: String,
 }
 
 impl<'a> RecordStatus<'a> {
-    fn new(record: &'a Record, state: RecordState) -> Self {
+    fn new(record: &'a Record, state: RecordState, now: u64) -> Self {
+        let (next_action, next_action_why) =
+            decision::planned(&state, &decision::fingerprint(record), now);
         // Destructured field by field so that a new state field cannot reach the report
         // without a decision here.
         let RecordState {
@@ -66,15 +71,17 @@ impl<'a> RecordStatus<'a> {
             last_success,
             failures,
             next_attempt,
+            next_action,
+            next_action_why,
         }
     }
 }
 
-pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
+pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> String {
     let records = config
         .records
         .iter()
-        .map(|record| RecordStatus::new(record, state_dir.load(record)))
+        .map(|record| RecordStatus::new(record, state_dir.load(record), now))
         .collect();
     let report = StatusReport { records };
     if json {
@@ -108,6 +115,9 @@ pub fn status(config: &Config, state_dir: &StateDir, json: bool) -> String {
             }
             if let Some(next) = status.next_attempt {
                 line.push_str(&format!(", no attempt before {}", format_utc(next)));
+            }
+            if status.enabled {
+                line.push_str(&format!("; next: {}", status.next_action_why));
             }
             line
         })

@@ -7,7 +7,7 @@
 use std::ffi::{CStr, CString};
 use std::io;
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// `size_of::<T>()` as the `socklen_t` the socket calls take.
@@ -55,6 +55,14 @@ impl NetlinkSocket {
     /// requests and their replies (dumps of addresses and routes).
     pub fn open_route() -> io::Result<NetlinkSocket> {
         Self::open_bound(libc::NETLINK_ROUTE, kernel_address())
+    }
+
+    /// A `NETLINK_ROUTE` socket that receives the kernel's notifications for the multicast
+    /// `groups` (`RTMGRP_*` bits): how the daemon hears of address changes without polling.
+    pub fn open_route_subscribed(groups: u32) -> io::Result<NetlinkSocket> {
+        let mut local = kernel_address();
+        local.nl_groups = groups;
+        Self::open_bound(libc::NETLINK_ROUTE, local)
     }
 
     /// A socket of `protocol` bound to `local`. `local.nl_pid` 0 lets the kernel pick the port;
@@ -205,6 +213,121 @@ impl NetlinkSocket {
         }
         Ok(length)
     }
+}
+
+impl AsFd for NetlinkSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Signals delivered through a file descriptor instead of handlers, so the daemon sees them in
+/// its one wait and nothing runs at an arbitrary point of an exchange.
+#[derive(Debug)]
+pub struct SignalFd {
+    fd: OwnedFd,
+}
+
+impl SignalFd {
+    /// Blocks `signals` for this thread and the threads it starts afterwards, and opens a
+    /// descriptor that reads them. Call it before starting any thread, or a thread that still
+    /// has them unblocked would take the default action (death). Programs started later get a
+    /// clean mask from the standard library.
+    pub fn open(signals: &[libc::c_int]) -> io::Result<SignalFd> {
+        // SAFETY: `sigset_t` is a plain C struct for which all-zero bytes are a valid value,
+        // and sigemptyset initialises it anyway.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid, writable `sigset_t` for each call.
+        checked(unsafe { libc::sigemptyset(&raw mut set) })?;
+        for &signal in signals {
+            // SAFETY: as above; an invalid signal number is reported through the result.
+            checked(unsafe { libc::sigaddset(&raw mut set, signal) })?;
+        }
+        // SAFETY: `set` is a valid `sigset_t`; the old mask is not asked for (null).
+        let error =
+            unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) };
+        if error != 0 {
+            return Err(io::Error::from_raw_os_error(error));
+        }
+        // SAFETY: -1 asks for a new descriptor; `set` is a valid `sigset_t` living across the
+        // call; the result is checked before use.
+        let fd = checked(unsafe {
+            libc::signalfd(-1, &raw const set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
+        })?;
+        // SAFETY: `fd` was just returned by a successful signalfd() and is owned by nothing
+        // else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(SignalFd { fd })
+    }
+
+    /// The next pending signal, or `None` when none is pending.
+    pub fn take(&self) -> io::Result<Option<libc::c_int>> {
+        // SAFETY: `signalfd_siginfo` is a plain C struct of integers: all-zero is valid.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let read = retry_interrupted(|| {
+            // SAFETY: `info` is valid for writes of its size, the length passed.
+            let read = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    (&raw mut info).cast::<libc::c_void>(),
+                    size_of::<libc::signalfd_siginfo>(),
+                )
+            };
+            usize::try_from(read).map_err(|_| io::Error::last_os_error())
+        });
+        match read {
+            Ok(length) if length == size_of::<libc::signalfd_siginfo>() => {
+                Ok(libc::c_int::try_from(info.ssi_signo).ok())
+            }
+            Ok(length) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a signalfd read gave {length} bytes"),
+            )),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl AsFd for SignalFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Waits until one of `fds` is readable or `timeout` has passed (`None`: no time limit), and
+/// says which are readable. A signal interrupting the wait counts as "nothing readable": the
+/// caller looks at its timers again.
+pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Rounded up, so a timer is never woken for a millisecond too early and spun on.
+    let milliseconds = timeout.map_or(-1, |timeout| {
+        let rounded = timeout.as_micros().div_ceil(1000);
+        libc::c_int::try_from(rounded).unwrap_or(libc::c_int::MAX)
+    });
+    // SAFETY: `polled` is valid for reads and writes of its length, the count passed.
+    let ready = unsafe {
+        libc::poll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            milliseconds,
+        )
+    };
+    if ready < 0 {
+        let error = io::Error::last_os_error();
+        if error.kind() == io::ErrorKind::Interrupted {
+            return Ok(vec![false; fds.len()]);
+        }
+        return Err(error);
+    }
+    Ok(polled.iter().map(|fd| fd.revents != 0).collect())
 }
 
 /// The index of the network device `name` (`if_nametoindex`). A device that does not exist is

@@ -854,3 +854,45 @@ fn run_in_runs_the_binary_inside_the_namespace_with_the_env_path() {
         assert!(outside.mentions("198.51.100.99"), "{outside}");
     }
 }
+
+/// A server started in a namespace listens on that namespace's own loopback: a binary run there
+/// reaches it at the usual `https://127.0.0.1:<port>`, the host's `127.0.0.1` does not have it.
+/// It holds the namespace open, so it stops cleanly even when the namespace was deleted first.
+#[test]
+fn a_server_in_a_namespace_serves_that_namespace_only() {
+    let Some(ns) = Netns::create() else { return };
+    let server = MockServer::good_in(&ns);
+    assert_eq!(server.url(), format!("https://127.0.0.1:{}", server.port()));
+
+    // The host's loopback has nothing on that port, unless another test's host server drew
+    // the same one (the two loopbacks pick ephemeral ports independently): then the connection
+    // reached that server, not this one, as the connection count below shows.
+    if let Err(e) = TcpStream::connect(server.addr()) {
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+    }
+
+    let env = TestEnv::new();
+    let config = env.config(&[env.record("home", &server)]);
+    let out = env.run_in(&ns, &config, &["update"]);
+    out.assert_code(0);
+    assert_eq!(server.request_count(), 1, "{out}\n{}", server.describe());
+    assert_eq!(server.last_myip().as_deref(), Some(ADDR1));
+    // The binary's connection, and no other.
+    assert_eq!(server.connection_count(), 1, "{}", server.describe());
+
+    let addr = server.addr();
+    let handle = ns.open();
+    let name = ns.name().to_string();
+    drop(ns);
+    assert!(!Netns::exists(&name), "{name} still listed");
+    // Deleted, yet alive while open: the server still answers there.
+    let reached = netns::in_namespace(&handle, || TcpStream::connect(addr).is_ok());
+    assert!(reached.expect("enter the deleted namespace"), "not served");
+    drop(server);
+    // The wake-up connection came from inside: the accept loop ended and closed the listener.
+    let refused = netns::in_namespace(&handle, || TcpStream::connect(addr).err().map(|e| e.kind()));
+    assert_eq!(
+        refused.expect("enter the deleted namespace"),
+        Some(io::ErrorKind::ConnectionRefused)
+    );
+}

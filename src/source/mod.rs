@@ -15,6 +15,8 @@ use crate::error::Error;
 use crate::rules::{self, Candidate, Choice};
 use crate::transport::Transport;
 
+pub use netlink::{changed_devices, device_index};
+
 /// What a source found, and where it looked (for messages).
 pub struct Detection {
     pub place: String,

@@ -59,6 +59,29 @@ pub fn default_route_device(family: Family, timeout: Duration) -> Result<Option<
         .transpose()
 }
 
+/// The devices (by index) whose addresses an address notification reports added or removed.
+/// A notification that cannot be framed is an error: the caller then re-checks everything.
+pub fn changed_devices(datagram: &[u8]) -> Result<Vec<u32>, Error> {
+    let mut devices = Vec::new();
+    for message in Messages::new(datagram, 1) {
+        let message = message?;
+        if message.kind != libc::RTM_NEWADDR && message.kind != libc::RTM_DELADDR {
+            continue;
+        }
+        let header = family_header(&message, "ifaddrmsg", size_of::<libc::ifaddrmsg>())?;
+        let index = u32_at(header, offset_of!(libc::ifaddrmsg, ifa_index));
+        if let Some(index) = index.filter(|index| !devices.contains(index)) {
+            devices.push(index);
+        }
+    }
+    Ok(devices)
+}
+
+/// The index of `device`, `None` when it does not exist (now).
+pub fn device_index(device: &str) -> Option<u32> {
+    sys::interface_index(device).ok()
+}
+
 /// Bytes of one receive. The kernel makes the first datagram of a dump at most a page (and at
 /// most 8 KiB), and later ones at most as large as the largest receive buffer seen, capped at
 /// 32 KiB: a buffer of 32 KiB holds any datagram of a dump.
@@ -1590,6 +1613,25 @@ mod tests {
         let mut reply = address_reply(Family::Ipv4);
         reply.take(&unpadded).expect("parses");
         assert_eq!(reply.gather.found.len(), 1);
+    }
+
+    #[test]
+    fn notifications_name_each_changed_device_once() {
+        let added = |index| {
+            message(
+                libc::RTM_NEWADDR,
+                &ifaddrmsg(Family::Ipv6, 64, 0, index),
+                &[],
+            )
+        };
+        let removed = message(libc::RTM_DELADDR, &ifaddrmsg(Family::Ipv4, 24, 0, 7), &[]);
+        let link = message(libc::RTM_NEWLINK, &ifaddrmsg(Family::Ipv4, 0, 0, 9), &[]);
+        let datagram = concat(&[added(3), removed, added(3), link]);
+        assert_eq!(changed_devices(&datagram).ok(), Some(vec![3, 7]));
+        assert_eq!(changed_devices(&[]).ok(), Some(vec![]));
+        let mut short = added(3);
+        set_length(&mut short, u32::try_from(MESSAGE_HEADER_LEN + 2).unwrap());
+        assert!(changed_devices(&short).is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! - [`pki`]: a test PKI made at test time with rcgen (trusted CA, server certificate for
 //!   `localhost` and `127.0.0.1`, a second untrusted CA, an expired and a wrong-name certificate).
 //! - [`MockServer`]: a DynHost stand-in over real TLS on 127.0.0.1 (ephemeral port), one thread
-//!   per connection, keep-alive, scripted replies, every request recorded.
+//!   per connection, keep-alive, scripted replies, every request recorded; also on the loopback
+//!   of a [`Netns`] ([`MockServer::start_in`]), for a binary run inside it.
 //! - [`TestEnv`]: a temp dir with the CA files, a state dir, address scripts, a config writer and a
 //!   runner for the real `dynhost` binary in a clean environment ([`Launch`]: extra directories
 //!   first on its PATH, a wrapper command such as `ip netns exec NAME`).
@@ -16,7 +17,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -592,6 +593,9 @@ pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     accept_thread: Option<JoinHandle<()>>,
+    /// The network namespace the listener lives in ([`Netns::open`]), when not the host's: drop
+    /// must connect from there to wake the accept loop. Holding it keeps the namespace alive.
+    netns: Option<File>,
 }
 
 impl MockServer {
@@ -600,7 +604,23 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        MockServer::start_at("127.0.0.1:0".parse().unwrap(), cert, responder)
+        MockServer::start_at("127.0.0.1:0".parse().unwrap(), None, cert, responder)
+    }
+
+    /// A server on `127.0.0.1` (ephemeral port) inside `ns`: reached at [`MockServer::url`] by
+    /// programs run there ([`TestEnv::run_in`], [`TestEnv::spawn_in`]), not from the host,
+    /// whose `127.0.0.1` is another loopback. It keeps the namespace alive until dropped.
+    pub fn start_in(
+        ns: &Netns,
+        cert: ServerCert,
+        responder: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> MockServer {
+        MockServer::start_at(
+            "127.0.0.1:0".parse().unwrap(),
+            Some(ns.open()),
+            cert,
+            responder,
+        )
     }
 
     /// A server on a given port (e.g. one from [`unused_port`] that was refused before).
@@ -609,7 +629,8 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        MockServer::start_at(SocketAddr::from(([127, 0, 0, 1], port)), cert, responder)
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        MockServer::start_at(addr, None, cert, responder)
     }
 
     /// A server on `[::1]` (ephemeral port), for what must be reached over IPv6.
@@ -617,21 +638,33 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        MockServer::start_at("[::1]:0".parse().unwrap(), cert, responder)
+        MockServer::start_at("[::1]:0".parse().unwrap(), None, cert, responder)
     }
 
+    /// Binds `addr`, inside the namespace `netns` when given (the host's otherwise), and serves.
     fn start_at(
         addr: SocketAddr,
+        netns: Option<File>,
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        MockServer::serve(listener, cert, Box::new(responder))
+        let bind = || TcpListener::bind(addr);
+        let listener = match &netns {
+            Some(ns) => netns::in_namespace(ns, bind).and_then(|bound| bound),
+            None => bind(),
+        };
+        let listener = listener.unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        MockServer::serve(listener, netns, cert, Box::new(responder))
     }
 
     /// Trusted certificate, `good <myip>` to everything.
     pub fn good() -> MockServer {
         MockServer::start(ServerCert::Trusted, echo_good)
+    }
+
+    /// [`MockServer::good`] inside `ns` (see [`MockServer::start_in`]).
+    pub fn good_in(ns: &Netns) -> MockServer {
+        MockServer::start_in(ns, ServerCert::Trusted, echo_good)
     }
 
     /// Trusted certificate, the same reply to everything.
@@ -644,7 +677,12 @@ impl MockServer {
         MockServer::start(ServerCert::Trusted, queue(replies))
     }
 
-    fn serve(listener: TcpListener, cert: ServerCert, responder: Responder) -> MockServer {
+    fn serve(
+        listener: TcpListener,
+        netns: Option<File>,
+        cert: ServerCert,
+        responder: Responder,
+    ) -> MockServer {
         let addr = listener.local_addr().expect("local addr");
         let config = cert.server_config();
         let shared = Arc::new(Shared {
@@ -665,6 +703,7 @@ impl MockServer {
             addr,
             shared,
             accept_thread: Some(accept_thread),
+            netns,
         }
     }
 
@@ -751,10 +790,26 @@ impl MockServer {
 impl Drop for MockServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop up.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2));
+        // Wake the accept loop up, from the listener's namespace.
+        let wake = || TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).map(drop);
+        let woke = match &self.netns {
+            Some(ns) => netns::in_namespace(ns, wake).and_then(|woke| woke),
+            None => wake(),
+        };
         if let Some(handle) = self.accept_thread.take() {
-            let _ = handle.join();
+            // Not woken, the loop would keep the join waiting for ever: leave it behind instead.
+            match woke {
+                Ok(()) => {
+                    let _ = handle.join();
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "warning: cannot wake the mock server on {}: {e}",
+                        self.addr
+                    );
+                }
+            }
         }
         for stream in lock(&self.shared.streams).drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
@@ -836,8 +891,13 @@ fn serve_connection(tcp: TcpStream, config: Arc<ServerConfig>, shared: Arc<Share
             let mut responder = lock(&shared.responder);
             (responder)(&request)
         };
-        if !reply.delay.is_zero() {
-            thread::sleep(reply.delay);
+        // Waited out in small steps, so dropping the server does not wait for a long stall.
+        let replying_at = Instant::now() + reply.delay;
+        while Instant::now() < replying_at && !shared.stop.load(Ordering::SeqCst) {
+            thread::sleep(
+                Duration::from_millis(10)
+                    .min(replying_at.saturating_duration_since(Instant::now())),
+            );
         }
         if reply.hang_up {
             break;
@@ -1173,6 +1233,21 @@ impl Running {
         self.collect(code)
     }
 
+    /// Sends `signal` (a name such as `TERM`, `HUP`, `USR1`) with the `kill` program.
+    #[track_caller]
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal} failed");
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     fn collect(&mut self, code: i32) -> Outcome {
         let read = |h: Option<JoinHandle<Vec<u8>>>| {
             h.and_then(|h| h.join().ok())
@@ -1184,6 +1259,16 @@ impl Running {
             code,
             stdout: read(self.stdout.take()),
             stderr: read(self.stderr.take()),
+        }
+    }
+}
+
+/// A daemon left running by a failing test would outlive it: kill it.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.is_running() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }

@@ -67,9 +67,19 @@
 //!   with the same metric is refused (`File exists`): give a `metric`, or delete the first.
 //!
 //! [`Netns::default_route4`] and [`Netns::default_route6`] add them.
+//!
+//! # Sockets inside
+//!
+//! A thread's network namespace is its own: [`in_namespace`] (or [`Netns::within`]) runs a
+//! closure on a short-lived thread that has entered the namespace, and a socket made there
+//! stays in it for good, whichever thread uses it later. That is how
+//! [`super::MockServer::start_in`] listens on the namespace's own `127.0.0.1`, where a binary
+//! run with [`TestEnv::run_in`] finds it.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Write};
 use std::net::{IpAddr, Ipv6Addr};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,6 +91,10 @@ use super::{exec_read_lock, Outcome, Running, TestEnv, CLEAN_PATH, WAIT_TIMEOUT}
 /// When set (to anything), a namespace that cannot be created fails the test instead of
 /// skipping it.
 pub const REQUIRE_ENV: &str = "DYNHOST_REQUIRE_NETNS";
+
+/// Where `ip netns add` leaves a handle on each namespace (`NETNS_RUN_DIR`): `/run/netns`, or
+/// `/var/run/netns` where `/var/run` is not a link to `/run`.
+const RUN_DIRS: [&str; 2] = ["/run/netns", "/var/run/netns"];
 
 /// `dad_transmits` used by [`Netns::add_tentative`]: at one probe per second, far longer than
 /// any test.
@@ -150,6 +164,23 @@ impl Netns {
     /// `dynhost-<pid>-<n>`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Opens the namespace's handle (`/run/netns/NAME`), for [`in_namespace`]. While the file
+    /// is open the namespace lives on, also after drop has run `ip netns del`.
+    #[track_caller]
+    pub fn open(&self) -> File {
+        RUN_DIRS
+            .iter()
+            .find_map(|dir| File::open(Path::new(dir).join(&self.name)).ok())
+            .unwrap_or_else(|| panic!("no handle on {} in {RUN_DIRS:?}", self.name))
+    }
+
+    /// Runs `f` inside the namespace (see [`in_namespace`]) and returns what it returns.
+    #[track_caller]
+    pub fn within<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        in_namespace(&self.open(), f)
+            .unwrap_or_else(|e| panic!("cannot enter network namespace {}: {e}", self.name))
     }
 
     /// The command that runs a program inside: `[/path/to/ip, netns, exec, NAME]`. `ip netns
@@ -367,6 +398,30 @@ impl Netns {
             String::from_utf8_lossy(&out.stderr)
         )
     }
+}
+
+/// Runs `f` on a short-lived thread that has first entered the network namespace `ns` (a
+/// handle from [`Netns::open`]), and returns what `f` returned. Sockets that `f` makes belong
+/// to that namespace for their whole life, whichever thread then uses them; the calling thread
+/// never leaves its own namespace. An error only when the thread cannot enter; a panic in `f`
+/// is passed on.
+pub fn in_namespace<T: Send>(ns: &File, f: impl FnOnce() -> T + Send) -> io::Result<T> {
+    thread::scope(|scope| {
+        let inside = thread::Builder::new()
+            .name("netns-enter".into())
+            .spawn_scoped(scope, || {
+                // SAFETY: `ns` is an open file for the whole call (borrowed for the scope);
+                // setns only reads the descriptor and changes nothing but this thread's network
+                // namespace, and this thread ends when `f` returns.
+                if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(f())
+            })?;
+        inside
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The stdout of `out`; panics naming `command` and quoting its stderr when it failed.
