@@ -429,3 +429,29 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
         previous = Some(bytes);
     }
 }
+
+#[test]
+fn the_web_source_is_asked_again_at_each_periodic_check() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let replies = vec![Reply::ok(ADDR1), Reply::ok(ADDR2)];
+    let echo = MockServer::queue(replies);
+    let record = env
+        .record("home", &server)
+        .remove("script")
+        .set("source", "web")
+        .set("check_url", &echo.url());
+    // The shortest interval allowed; address events never ask the web source.
+    let config = render_config(&[env.global().set("check_interval", "30"), record]);
+    let daemon = env.spawn(&config, &["run"]);
+    let daemon = wait_for_requests(&server, 1, daemon);
+    assert_eq!(echo.request_count(), 1);
+
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while server.request_count() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = stop(daemon);
+    assert_eq!(echo.request_count(), 2, "{out}");
+    assert_eq!(server.last_myip().as_deref(), Some(ADDR2), "{out}");
+}

@@ -22,10 +22,18 @@ struct World {
 
 impl World {
     fn start(family: &str) -> Option<World> {
+        World::start_with(family, echo_good)
+    }
+
+    /// With a DynHost stand-in answering with `responder`.
+    fn start_with(
+        family: &str,
+        responder: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> Option<World> {
         let ns = Netns::create()?;
         ns.veth(DEV, "peer0");
         let env = TestEnv::new();
-        let server = MockServer::good_in(&ns);
+        let server = MockServer::start_in(&ns, ServerCert::Trusted, responder);
         let record = env
             .record("home", &server)
             .remove("script")
@@ -155,4 +163,22 @@ fn a_new_ipv6_address_is_published_once_duplicate_address_detection_ends() {
     world.add_and_wait_for_update("2001:db8:1::10/64", 1);
     let out = world.settle_and_stop();
     assert_eq!(world.myips(), ["2001:db8:1::10"], "{out}");
+}
+
+#[test]
+fn an_address_change_ends_the_wait_after_a_failure() {
+    let responder = first_then(1, Reply::new(500, "busy"), echo_good);
+    let Some(mut world) = World::start_with("ipv4", responder) else {
+        return;
+    };
+    // The first update fails: the retry would wait a minute...
+    world.add_and_wait_for_update("192.0.2.10/24", 1);
+    // ...but a new address is sent as soon as it settles.
+    let replaced = Instant::now();
+    world.ns.ip(&["addr", "del", "192.0.2.10/24", "dev", DEV]);
+    world.ns.add_address(DEV, "198.51.100.20/24");
+    world.wait_for_update(2, replaced);
+    let out = world.settle_and_stop();
+    assert_eq!(world.myips(), ["192.0.2.10", "198.51.100.20"], "{out}");
+    assert!(out.mentions("updated to 198.51.100.20"), "{out}");
 }
