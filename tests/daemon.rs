@@ -42,8 +42,10 @@ fn stop(daemon: Running) -> Outcome {
 fn the_daemon_updates_at_start_and_stops_cleanly_on_sigterm() {
     let env = TestEnv::new();
     let server = MockServer::good();
-    let daemon = env.spawn(&daemon_config(&env, &server), &["run"]);
+    let config = daemon_config(&env, &server);
+    let daemon = env.spawn(&config, &["run"]);
     let daemon = wait_for_requests(&server, 1, daemon);
+    wait_for_result(&env, &config, "good");
 
     let out = stop(daemon);
     assert_eq!(server.last_myip().as_deref(), Some(ADDR1), "{out}");
@@ -242,7 +244,10 @@ fn end_backoff(env: &TestEnv) {
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     state["next_attempt"] = serde_json::json!(1);
-    write_file(&path, state.to_string().as_bytes(), 0o600);
+    // Replaced whole, as the daemon does, since it may be reading the file right now.
+    let temp = path.with_extension("edited");
+    write_file(&temp, state.to_string().as_bytes(), 0o600);
+    std::fs::rename(&temp, &path).unwrap();
 }
 
 /// Waits until the record's `status -j` field `field` is `expected`, and returns the record.
@@ -323,16 +328,21 @@ fn backs_off_and_recovers(fault: Fault) {
         "{fault:?}: the backoff did not grow"
     );
 
-    // The server is back.
-    drop(server);
-    let server = MockServer::start_on(port, ServerCert::Trusted, echo_good);
+    // The server is back, or answers properly again.
+    let server = match server {
+        Some(server) => {
+            server.set_responder(echo_good);
+            server
+        }
+        None => MockServer::start_on(port, ServerCert::Trusted, echo_good),
+    };
     end_backoff(&env);
     daemon.signal("USR1");
-    let daemon = wait_for_requests(&server, 1, daemon);
     let recovered = wait_for_failures(&env, &config, 0);
-    assert_eq!(recovered["last_result"], "good", "{recovered:#}");
+    let out = stop(daemon);
+    assert_eq!(recovered["last_result"], "good", "{recovered:#}\n{out}");
     assert_eq!(recovered["next_action"], "watch", "{recovered:#}");
-    stop(daemon);
+    assert_eq!(server.last_myip().as_deref(), Some(ADDR1), "{out}");
 }
 
 #[test]
