@@ -121,9 +121,11 @@ impl NetlinkSocket {
     /// is raised to one microsecond, since zero would mean "wait forever".
     pub fn set_receive_timeout(&self, timeout: Duration) -> io::Result<()> {
         let mut value = libc::timeval {
-            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-            // Below 1 000 000: fits every `suseconds_t` (as std's own set_read_timeout has it).
-            tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+            // The field types are not named: libc deprecates `time_t` and `suseconds_t` on musl
+            // while it moves 32-bit targets to 64-bit time. A timeout beyond 68 years is capped.
+            tv_sec: timeout.as_secs().try_into().unwrap_or(i32::MAX.into()),
+            // Below 1 000 000: fits every `suseconds_t`.
+            tv_usec: timeout.subsec_micros().try_into().unwrap_or(0),
         };
         if value.tv_sec == 0 && value.tv_usec == 0 {
             value.tv_usec = 1;
