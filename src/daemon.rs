@@ -87,11 +87,22 @@ struct Job {
     scope: Scope,
 }
 
-/// Runs until SIGTERM or SIGINT; `config` was loaded from `config_path`, which SIGHUP reads
-/// again.
-pub fn run(config_path: &Path, config: Config, state_dir: StateDir) -> Result<(), Error> {
-    let signals = SignalFd::open(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1])
-        .map_err(|error| Error::Daemon(format!("cannot take over the signals: {error}")))?;
+/// Takes over the daemon's signals. Called first thing: until then a SIGUSR1 from the hotplug
+/// script or a SIGHUP from a reload would kill the process (their default action), and at boot
+/// `ifup wan` comes right when procd starts the daemon.
+pub fn take_signals() -> Result<SignalFd, Error> {
+    SignalFd::open(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1])
+        .map_err(|error| Error::Daemon(format!("cannot take over the signals: {error}")))
+}
+
+/// Runs until SIGTERM or SIGINT arrives on `signals`. `config` was loaded from `config_path`,
+/// which SIGHUP reads again.
+pub fn run(
+    signals: SignalFd,
+    config_path: &Path,
+    config: Config,
+    state_dir: StateDir,
+) -> Result<(), Error> {
     let groups = (libc::RTMGRP_IPV4_IFADDR | libc::RTMGRP_IPV6_IFADDR) as u32;
     let notifications = NetlinkSocket::open_route_subscribed(groups)
         .and_then(|socket| {

@@ -1,21 +1,8 @@
-mod cli;
-mod config;
-mod daemon;
-mod decision;
-mod error;
-mod pass;
-mod protocol;
-mod report;
-mod rules;
-mod source;
-mod state;
-mod sys;
-mod transport;
-mod uci;
-
 use std::io::ErrorKind;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use dynhost::{cli, config, daemon, error, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -89,8 +76,9 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             )
         }
         Command::Run => {
+            let signals = daemon::take_signals()?;
             let (config, state_dir) = load(cli)?;
-            daemon::run(&cli.config, config, state_dir).map(|()| None)
+            daemon::run(signals, &cli.config, config, state_dir).map(|()| None)
         }
         Command::Status { json } => {
             let (config, state_dir) = load(cli)?;

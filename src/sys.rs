@@ -125,7 +125,7 @@ impl NetlinkSocket {
             // while it moves 32-bit targets to 64-bit time. A timeout beyond 68 years is capped.
             tv_sec: timeout.as_secs().try_into().unwrap_or(i32::MAX.into()),
             // Below 1 000 000: fits every `suseconds_t`.
-            tv_usec: timeout.subsec_micros().try_into().unwrap_or(0),
+            tv_usec: i32::try_from(timeout.subsec_micros()).unwrap_or(0).into(),
         };
         if value.tv_sec == 0 && value.tv_usec == 0 {
             value.tv_usec = 1;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::config::IpFamily;
+use ureq::config::{Config, IpFamily};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::Agent;
 
@@ -53,7 +53,7 @@ impl Https {
         let index = match self.agents.iter().position(wanted) {
             Some(index) => index,
             None => {
-                let agent = build_agent(load_roots(cacert)?, self.timeout, family);
+                let agent = agent_config(load_roots(cacert)?, self.timeout, family).new_agent();
                 self.agents.push(((cacert.to_path_buf(), family), agent));
                 self.agents.len() - 1
             }
@@ -64,28 +64,33 @@ impl Https {
 
 impl Transport for Https {
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error> {
-        let agent = self.agent_for(cacert, request.family)?;
-        let mut call = agent.get(request.url);
-        if let Some(authorization) = request.authorization {
-            call = call.header("Authorization", authorization);
-        }
-        let mut response = call.call().map_err(describe)?;
-        let location = response
-            .headers()
-            .get("location")
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_REPLY_BYTES)
-            .read_to_vec()
-            .map_err(describe)?;
-        Ok(HttpReply {
-            status: response.status().as_u16(),
-            body,
-            location,
-        })
+        exchange(self.agent_for(cacert, request.family)?, request)
     }
+}
+
+/// One GET over `agent`, read into an [`HttpReply`]. Public so that the fuzz target can feed
+/// ureq's reply parsing and this reading of it with arbitrary replies.
+pub fn exchange(agent: &Agent, request: &Request) -> Result<HttpReply, Error> {
+    let mut call = agent.get(request.url);
+    if let Some(authorization) = request.authorization {
+        call = call.header("Authorization", authorization);
+    }
+    let mut response = call.call().map_err(describe)?;
+    let location = response
+        .headers()
+        .get("location")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_REPLY_BYTES)
+        .read_to_vec()
+        .map_err(describe)?;
+    Ok(HttpReply {
+        status: response.status().as_u16(),
+        body,
+        location,
+    })
 }
 
 /// A CA bundle with no certificate in it would make every server untrusted: say so instead.
@@ -109,11 +114,13 @@ fn load_roots(cacert: &Path) -> Result<Vec<Certificate<'static>>, Error> {
     Ok(roots)
 }
 
-fn build_agent(
+/// Everything about an agent but how it connects: [`Https`] adds the default connector (TCP,
+/// then rustls), the fuzz target one that replays a recorded reply.
+pub fn agent_config(
     roots: Vec<Certificate<'static>>,
     timeout: Duration,
     family: Option<Family>,
-) -> Agent {
+) -> Config {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::Specific(Arc::new(roots)))
@@ -135,7 +142,6 @@ fn build_agent(
         .user_agent(USER_AGENT)
         .accept_encoding("identity")
         .build()
-        .new_agent()
 }
 
 fn describe(error: ureq::Error) -> Error {

@@ -461,13 +461,6 @@ fn fixed<const N: usize>(arguments: Vec<Argument>) -> Result<[Option<Argument>; 
 
 /// Writes the `uci export` form: every value single-quoted, a tab before each option, an empty
 /// line before each section and at the end.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the daemon only reads; tests and the fuzz target check the round trip"
-    )
-)]
 pub fn export(sections: &[Section]) -> String {
     let mut text = String::new();
     for section in sections {

@@ -2,9 +2,9 @@
 //! publishing rules (`crate::rules`) pick the one to publish.
 
 mod command;
-mod netlink;
+pub mod netlink;
 mod script;
-mod ubus;
+pub mod ubus;
 mod web;
 
 use std::net::IpAddr;

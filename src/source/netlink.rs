@@ -146,7 +146,7 @@ struct IfaCacheinfo {
 
 /// The two dumps this source asks the kernel for.
 #[derive(Debug, Clone, Copy)]
-enum Dump {
+pub enum Dump {
     Addresses,
     Routes,
 }
@@ -160,7 +160,7 @@ impl Dump {
     }
 
     /// The size of the family header (`ifaddrmsg`, `rtmsg`) that starts the request's payload.
-    fn header_len(self) -> usize {
+    pub fn header_len(self) -> usize {
         match self {
             Dump::Addresses => size_of::<libc::ifaddrmsg>(),
             Dump::Routes => size_of::<RtMsg>(),
@@ -337,38 +337,38 @@ fn truncated(message: String) -> Error {
 
 /// One netlink message, its header read.
 #[derive(Debug, Clone, Copy)]
-struct Message<'a> {
+pub struct Message<'a> {
     /// Its position in the reply, from 1, for error messages.
-    number: usize,
+    pub number: usize,
     kind: u16,
     flags: u16,
     seq: u32,
     port: u32,
     /// What follows the header, up to `nlmsg_len`.
-    payload: &'a [u8],
+    pub payload: &'a [u8],
 }
 
 /// One attribute (`struct rtattr` and its value).
 #[derive(Debug, Clone, Copy)]
-struct Attribute<'a> {
+pub struct Attribute<'a> {
     /// Its position in its message, from 1, for error messages.
-    number: usize,
+    pub number: usize,
     /// Its type, without the `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER` flags.
     kind: u16,
-    value: &'a [u8],
+    pub value: &'a [u8],
 }
 
 /// The pieces of a byte slice that each start with a header holding their length, header
 /// included (messages in a datagram, attributes in a message), in order and numbered. A piece
 /// that does not fit is an error, after which nothing more is yielded.
-struct Framed<'a, F> {
+pub struct Framed<'a, F> {
     rest: &'a [u8],
     next_number: usize,
     framing: F,
 }
 
 /// What sets one kind of framed piece apart: its header, and how errors name it.
-trait Framing {
+pub trait Framing {
     /// The header's fields other than the length.
     type Header;
     type Piece<'a>;
@@ -441,14 +441,14 @@ impl<'a, F: Framing> Iterator for Framed<'a, F> {
 }
 
 /// The messages of a datagram.
-type Messages<'a> = Framed<'a, MessageFraming>;
+pub type Messages<'a> = Framed<'a, MessageFraming>;
 
 /// Messages are framed by `struct nlmsghdr`.
-struct MessageFraming;
+pub struct MessageFraming;
 
 impl<'a> Messages<'a> {
     /// The messages of `datagram`, numbered from `first_number`.
-    fn new(datagram: &'a [u8], first_number: usize) -> Messages<'a> {
+    pub fn new(datagram: &'a [u8], first_number: usize) -> Messages<'a> {
         Framed {
             rest: datagram,
             next_number: first_number,
@@ -504,10 +504,10 @@ impl Framing for MessageFraming {
 }
 
 /// The attributes of a message.
-type Attributes<'a> = Framed<'a, AttributeFraming>;
+pub type Attributes<'a> = Framed<'a, AttributeFraming>;
 
 /// Attributes are framed by `struct rtattr`.
-struct AttributeFraming {
+pub struct AttributeFraming {
     /// The number of their message, for error messages.
     message: usize,
 }
@@ -515,7 +515,7 @@ struct AttributeFraming {
 impl<'a> Attributes<'a> {
     /// The attributes following the family header of `header_len` bytes (already checked to be
     /// there) in `message`.
-    fn after(message: &Message<'a>, header_len: usize) -> Attributes<'a> {
+    pub fn after(message: &Message<'a>, header_len: usize) -> Attributes<'a> {
         let start = libc::NLMSG_ALIGN(header_len) as usize;
         Framed {
             rest: message.payload.get(start..).unwrap_or_default(),
@@ -598,28 +598,28 @@ impl Attribute<'_> {
 }
 
 /// The checks every message of a reply gets, and what is done with its data messages.
-trait Gather {
+pub trait Gather {
     /// Takes in one message that is not a control message (`NLMSG_*`).
     fn take(&mut self, message: &Message<'_>) -> Result<(), Error>;
 }
 
 /// A reply to one dump request being read, datagram by datagram.
-struct Reply<G> {
+pub struct Reply<G> {
     dump: Dump,
     seq: u32,
     port: u32,
-    gather: G,
+    pub gather: G,
     /// Messages read so far.
     messages: usize,
     /// `NLMSG_DONE`, or an acknowledgement, has arrived.
-    finished: bool,
+    pub finished: bool,
     /// A message was flagged `NLM_F_DUMP_INTR`: the dump is inconsistent.
     interrupted: bool,
 }
 
 impl<G: Gather> Reply<G> {
     /// The reply to the request `seq` of `dump` from `port`, fed to `gather`.
-    fn new(dump: Dump, seq: u32, port: u32, gather: G) -> Reply<G> {
+    pub fn new(dump: Dump, seq: u32, port: u32, gather: G) -> Reply<G> {
         Reply {
             dump,
             seq,
@@ -632,7 +632,7 @@ impl<G: Gather> Reply<G> {
     }
 
     /// Takes in the next datagram of the reply. Messages after the end of the reply are ignored.
-    fn take(&mut self, datagram: &[u8]) -> Result<(), Error> {
+    pub fn take(&mut self, datagram: &[u8]) -> Result<(), Error> {
         if datagram.is_empty() {
             return Err(malformed("an empty datagram".to_string()));
         }
@@ -721,18 +721,18 @@ fn family_header<'a>(
 
 /// The addresses of one family on one device, from `RTM_NEWADDR` messages.
 #[derive(Debug)]
-struct AddressGather {
+pub struct AddressGather {
     family: Family,
     /// The device's index.
     index: u32,
     /// What found candidates say they come from.
     origin: String,
     /// In the kernel's order: the primary address first.
-    found: Vec<Candidate>,
+    pub found: Vec<Candidate>,
 }
 
 impl AddressGather {
-    fn new(family: Family, index: u32, origin: String) -> AddressGather {
+    pub fn new(family: Family, index: u32, origin: String) -> AddressGather {
         AddressGather {
             family,
             index,
@@ -844,13 +844,13 @@ struct DefaultRoute {
 /// The default route of one family in the main table with the lowest metric (the first of
 /// equals), from `RTM_NEWROUTE` messages.
 #[derive(Debug)]
-struct RouteGather {
+pub struct RouteGather {
     family: Family,
     best: Option<DefaultRoute>,
 }
 
 impl RouteGather {
-    fn new(family: Family) -> RouteGather {
+    pub fn new(family: Family) -> RouteGather {
         RouteGather { family, best: None }
     }
 }

@@ -263,8 +263,9 @@ fn check_up(interface: &str, status: &Status) -> Result<(), Error> {
     Err(Error::Address(message))
 }
 
-/// netifd's error codes and subsystems are identifiers (`AUTH_FAILED`, `pppoe`); anything else
-/// in them is dropped so that the log line stays one clean line.
+/// netifd's error codes, subsystems and interface names are identifiers (`AUTH_FAILED`,
+/// `pppoe`, `lan`); anything else in them is dropped so that a log line, or a line of `check`,
+/// stays one clean line.
 fn identifier(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
@@ -375,7 +376,10 @@ fn ipv6_candidates(
             found.extend(local_addresses(
                 &shared.ipv6_assignments,
                 Some(prefix),
-                |_| format!("{sharer}'s share of the prefix delegated to {interface}"),
+                |_| {
+                    let sharer = identifier(sharer);
+                    format!("{sharer}'s share of the prefix delegated to {interface}")
+                },
             ));
         }
     }
@@ -383,7 +387,11 @@ fn ipv6_candidates(
         return Err(Error::Address(format!(
             "interface '{interface}' has no IPv6 address of its own, and {} has no address \
              in its share of the delegated prefix {prefixes} yet",
-            sharers.join(", ")
+            sharers
+                .iter()
+                .map(|sharer| identifier(sharer))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(found)
@@ -438,7 +446,7 @@ fn suffixed_candidates(
             prefixes.push(candidate(prefix.network(), lifetimes, origin));
         }
         for (sharer, share) in &prefix.assigned {
-            let origin = format!("{sharer}'s share of {interface}'s delegated");
+            let origin = format!("{}'s share of {interface}'s delegated", identifier(sharer));
             prefixes.push(candidate(share.network(), lifetimes, origin));
         }
     }
@@ -1027,6 +1035,24 @@ mod tests {
         );
         assert!(error.contains("option ipv6_suffix"), "{error}");
         assert!(error.contains("assign it to lan"), "{error}");
+    }
+
+    /// Found by fuzzing (the `ubus` target's crash, minimized): interface names, the keys of
+    /// `assigned`, went into candidates' origins and into messages as they were, so a name with
+    /// a newline could forge a log line.
+    #[test]
+    fn interface_names_from_the_reply_cannot_break_a_line() {
+        let status = r#"{"up":true,"ipv6-prefix":[{"address":"::","mask":6,"assigned":{"\n":{"address":"::","mask":4}}}]}"#;
+        let one_line = |text: &str| !text.contains(char::is_control);
+        let suffixed = found("wan", Family::Ipv6, Some(suffix("::1:2:3:4")), status, None)
+            .expect("a prefix to join");
+        assert!(!suffixed.is_empty());
+        for candidate in suffixed {
+            assert!(one_line(&candidate.origin), "{:?}", candidate.origin);
+        }
+        let no_sharer = r#"{"interface":[]}"#;
+        let error = found("wan", Family::Ipv6, None, status, Some(no_sharer)).unwrap_err();
+        assert!(one_line(&error), "{error:?}");
     }
 
     #[test]

@@ -47,8 +47,29 @@ pub use ubus::FakeUbus;
 
 /// The crate version, as `dynhost --version` and the User-Agent must show it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The binary under test.
+/// The binary under test (unless `DYNHOST_TEST_BIN` names another: see [`bin_command`]).
 pub const BIN: &str = env!("CARGO_BIN_EXE_dynhost");
+
+/// How the binary under test is run: `DYNHOST_TEST_BIN` instead of [`BIN`] when set (e.g. a
+/// cross-built router binary), behind the words of `DYNHOST_TEST_RUNNER` when set (e.g.
+/// `qemu-mips-static`). CI runs TLS tests this way against the big-endian MIPS build.
+pub fn bin_command() -> Vec<String> {
+    let mut argv: Vec<String> = std::env::var("DYNHOST_TEST_RUNNER")
+        .map(|runner| runner.split_whitespace().map(String::from).collect())
+        .unwrap_or_default();
+    match std::env::var_os("DYNHOST_TEST_BIN") {
+        // Absolute: the binary runs in a test's own directory.
+        Some(bin) => argv.push(
+            std::path::absolute(bin)
+                .expect("DYNHOST_TEST_BIN")
+                .display()
+                .to_string(),
+        ),
+        None => argv.push(BIN.to_string()),
+    }
+    argv
+}
+
 /// How long a run of the binary may take before the harness kills it and fails the test. Only a
 /// guard against hanging forever: no test asserts on durations.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
@@ -800,6 +821,9 @@ impl Drop for MockServer {
             // Not woken, the loop would keep the join waiting for ever: leave it behind instead.
             match woke {
                 Ok(()) => {
+                    // The loop's end closes the listener. Under the spawn lock, so that no child
+                    // half-way between fork and exec holds a copy that keeps it listening.
+                    let _no_spawns = exec_write_lock();
                     let _ = handle.join();
                 }
                 Err(e) => {
@@ -986,6 +1010,8 @@ fn read_request<R: BufRead>(
 /// A port on 127.0.0.1 where nothing listens (bound, then released). Connections to it are
 /// refused until something binds it, e.g. [`MockServer::start_on`].
 pub fn unused_port() -> u16 {
+    // No spawn while the listener exists: a child forked meanwhile would keep it listening.
+    let _no_spawns = exec_write_lock();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
@@ -1236,10 +1262,12 @@ impl Running {
     /// Sends `signal` (a name such as `TERM`, `HUP`, `USR1`) with the `kill` program.
     #[track_caller]
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args(["-s", signal, &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
+        let mut kill = Command::new("kill");
+        kill.args(["-s", signal, &self.child.id().to_string()]);
+        let status = {
+            let _guard = exec_read_lock();
+            kill.status().expect("run kill")
+        };
         assert!(status.success(), "kill -s {signal} failed");
     }
 
@@ -1310,13 +1338,18 @@ pub fn spawn_dynhost(cwd: &Path, args: &[String]) -> Running {
 
 /// [`spawn_dynhost`], with extra PATH directories and/or through a wrapper command.
 pub fn spawn_dynhost_with(launch: &Launch, cwd: &Path, args: &[String]) -> Running {
+    let bin = bin_command();
     let mut command = match launch.wrapper.split_first() {
         Some((program, wrapper_args)) => {
             let mut command = Command::new(program);
-            command.args(wrapper_args).arg(BIN);
+            command.args(wrapper_args).args(&bin);
             command
         }
-        None => Command::new(BIN),
+        None => {
+            let mut command = Command::new(&bin[0]);
+            command.args(&bin[1..]);
+            command
+        }
     };
     command
         .args(args)
@@ -1330,7 +1363,7 @@ pub fn spawn_dynhost_with(launch: &Launch, cwd: &Path, args: &[String]) -> Runni
         let _guard = exec_read_lock();
         command
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {BIN} (wrapper {:?}): {e}", launch.wrapper))
+            .unwrap_or_else(|e| panic!("cannot start {bin:?} (wrapper {:?}): {e}", launch.wrapper))
     };
     let pipe = |mut r: Box<dyn Read + Send>| {
         thread::spawn(move || {

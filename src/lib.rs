@@ -1,0 +1,17 @@
+//! dynhost's modules, shared by the program (`src/main.rs`) and the fuzz targets (`fuzz/`), so
+//! that each target drives the very parser the program runs.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+mod decision;
+pub mod error;
+pub mod pass;
+pub mod protocol;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod state;
+mod sys;
+pub mod transport;
+pub mod uci;
