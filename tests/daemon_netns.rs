@@ -52,6 +52,16 @@ impl World {
         })
     }
 
+    /// Moves the device from address `old` to `new` (both `address/length`).
+    fn replace(&self, old: &str, new: &str) {
+        self.remove(old);
+        self.ns.add_address(DEV, new);
+    }
+
+    fn remove(&self, cidr: &str) {
+        self.ns.ip(&["addr", "del", cidr, "dev", DEV]);
+    }
+
     /// Adds `spec` to the device and waits for the `n`th request.
     #[track_caller]
     fn add_and_wait_for_update(&mut self, spec: &str, n: usize) {
@@ -115,14 +125,11 @@ fn a_replaced_address_is_published_once_and_a_removed_one_not_at_all() {
     world.add_and_wait_for_update("192.0.2.10/24", 1);
 
     let replaced = Instant::now();
-    world.ns.ip(&["addr", "del", "192.0.2.10/24", "dev", DEV]);
-    world.ns.add_address(DEV, "198.51.100.20/24");
+    world.replace("192.0.2.10/24", "198.51.100.20/24");
     world.wait_for_update(2, replaced);
 
     // DynHost cannot remove a record: with no address left, nothing is sent.
-    world
-        .ns
-        .ip(&["addr", "del", "198.51.100.20/24", "dev", DEV]);
+    world.remove("198.51.100.20/24");
     let out = world.settle_and_stop();
     assert_eq!(world.myips(), ["192.0.2.10", "198.51.100.20"], "{out}");
 }
@@ -137,17 +144,12 @@ fn an_address_flapping_twenty_times_in_two_seconds_gives_one_update_for_the_fina
     // Twenty times over and back, paced to fit two seconds, ending on the new address.
     let start = Instant::now();
     for flap in 0..20u32 {
-        world.ns.ip(&["addr", "del", "192.0.2.10/24", "dev", DEV]);
-        world.ns.add_address(DEV, "198.51.100.20/24");
-        world
-            .ns
-            .ip(&["addr", "del", "198.51.100.20/24", "dev", DEV]);
-        world.ns.add_address(DEV, "192.0.2.10/24");
+        world.replace("192.0.2.10/24", "198.51.100.20/24");
+        world.replace("198.51.100.20/24", "192.0.2.10/24");
         let next = start + Duration::from_millis(95) * (flap + 1);
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
-    world.ns.ip(&["addr", "del", "192.0.2.10/24", "dev", DEV]);
-    world.ns.add_address(DEV, "198.51.100.20/24");
+    world.replace("192.0.2.10/24", "198.51.100.20/24");
     eprintln!("flapping took {:?}", start.elapsed());
     world.wait_for_update(2, start);
     let out = world.settle_and_stop();
@@ -175,8 +177,7 @@ fn an_address_change_ends_the_wait_after_a_failure() {
     world.add_and_wait_for_update("192.0.2.10/24", 1);
     // ...but a new address is sent as soon as it settles.
     let replaced = Instant::now();
-    world.ns.ip(&["addr", "del", "192.0.2.10/24", "dev", DEV]);
-    world.ns.add_address(DEV, "198.51.100.20/24");
+    world.replace("192.0.2.10/24", "198.51.100.20/24");
     world.wait_for_update(2, replaced);
     let out = world.settle_and_stop();
     assert_eq!(world.myips(), ["192.0.2.10", "198.51.100.20"], "{out}");
