@@ -11,7 +11,8 @@
 use dynhost::config::Family;
 use dynhost::rules;
 use dynhost::source::netlink::{
-    changed_devices, AddressGather, Attributes, Dump, Messages, Reply, RouteGather,
+    changed_devices, AddressGather, Attribute, Attributes, Dump, Framed, Framing, Message,
+    Messages, Reply, RouteGather,
 };
 use dynhost_fuzz::{assert_error_is_one_line, check_choice};
 use libfuzzer_sys::fuzz_target;
@@ -95,59 +96,87 @@ fn read<G: dynhost::source::netlink::Gather>(
 /// datagram, after the previous one, and every attribute likewise within its message's payload;
 /// after an error nothing more is yielded.
 fn check_framing(datagram: &[u8]) {
-    let mut after = datagram.as_ptr() as usize;
-    let mut messages = Messages::new(datagram, 1);
-    let mut expected_number = 1;
-    while let Some(message) = messages.next() {
-        let Ok(message) = message else {
-            assert!(messages.next().is_none(), "a message after a framing error");
-            break;
-        };
-        assert_eq!(message.number, expected_number);
-        expected_number += 1;
-        let start = within(datagram, message.payload, "message");
-        assert!(
-            start >= after + MESSAGE_HEADER,
-            "message {} overlaps",
-            message.number
-        );
-        after = start + message.payload.len();
-        let claimed = claimed_length(datagram, start - MESSAGE_HEADER, 4);
-        assert_eq!(
-            claimed,
-            MESSAGE_HEADER + message.payload.len(),
-            "message length"
-        );
+    let messages = Messages::new(datagram, 1);
+    let layout = Layout {
+        container: datagram,
+        first: 0,
+        header: MESSAGE_HEADER,
+        length_width: 4,
+    };
+    check_pieces(layout, messages, |message: &Message<'_>| {
         for header_len in [Dump::Addresses.header_len(), Dump::Routes.header_len()] {
-            let attributes = Attributes::after(&message, header_len);
-            check_attributes(message.payload, header_len, attributes);
+            let layout = Layout {
+                container: message.payload,
+                first: header_len,
+                header: ATTRIBUTE_HEADER,
+                length_width: 2,
+            };
+            check_pieces(layout, Attributes::after(message, header_len), |_| {});
         }
+    });
+}
+
+/// Where framed pieces may lie: in `container`, from offset `first`, each after a header of
+/// `header` bytes that starts with its length field of `length_width` bytes.
+struct Layout<'a> {
+    container: &'a [u8],
+    first: usize,
+    header: usize,
+    length_width: usize,
+}
+
+/// What the checks read of a message or an attribute.
+trait Piece {
+    fn number(&self) -> usize;
+    /// What follows its header.
+    fn content(&self) -> &[u8];
+}
+
+impl Piece for Message<'_> {
+    fn number(&self) -> usize {
+        self.number
+    }
+    fn content(&self) -> &[u8] {
+        self.payload
     }
 }
 
-fn check_attributes(payload: &[u8], header_len: usize, mut attributes: Attributes<'_>) {
-    let mut after = payload.as_ptr() as usize + header_len;
-    while let Some(attribute) = attributes.next() {
-        let Ok(attribute) = attribute else {
-            assert!(
-                attributes.next().is_none(),
-                "an attribute after a framing error"
-            );
+impl Piece for Attribute<'_> {
+    fn number(&self) -> usize {
+        self.number
+    }
+    fn content(&self) -> &[u8] {
+        self.value
+    }
+}
+
+fn check_pieces<'a, F: Framing>(
+    layout: Layout<'_>,
+    mut pieces: Framed<'a, F>,
+    mut check_inside: impl FnMut(&F::Piece<'a>),
+) where
+    F::Piece<'a>: Piece,
+{
+    let mut after = layout.container.as_ptr() as usize + layout.first;
+    let mut expected_number = 1;
+    while let Some(piece) = pieces.next() {
+        let Ok(piece) = piece else {
+            assert!(pieces.next().is_none(), "a piece after a framing error");
             break;
         };
-        let start = within(payload, attribute.value, "attribute");
-        assert!(
-            start >= after + ATTRIBUTE_HEADER,
-            "attribute {} overlaps",
-            attribute.number
-        );
-        after = start + attribute.value.len();
-        let claimed = claimed_length(payload, start - ATTRIBUTE_HEADER, 2);
+        let number = piece.number();
+        assert_eq!(number, expected_number);
+        expected_number += 1;
+        let start = within(layout.container, piece.content(), number);
+        assert!(start >= after + layout.header, "piece {number} overlaps");
+        after = start + piece.content().len();
+        let claimed = claimed_length(layout.container, start - layout.header, layout.length_width);
         assert_eq!(
             claimed,
-            ATTRIBUTE_HEADER + attribute.value.len(),
-            "attribute length"
+            layout.header + piece.content().len(),
+            "the length of piece {number}"
         );
+        check_inside(&piece);
     }
 }
 
@@ -163,12 +192,12 @@ fn claimed_length(bytes: &[u8], header: usize, width: usize) -> usize {
     }
 }
 
-/// Where `part` starts, asserted to lie within `whole`.
-fn within(whole: &[u8], part: &[u8], what: &str) -> usize {
+/// Where `part` (piece `number`) starts, asserted to lie within `whole`.
+fn within(whole: &[u8], part: &[u8], number: usize) -> usize {
     let (whole_start, part_start) = (whole.as_ptr() as usize, part.as_ptr() as usize);
     assert!(
         part_start >= whole_start && part_start + part.len() <= whole_start + whole.len(),
-        "{what} of {} bytes at {} runs past its container of {} bytes",
+        "piece {number} of {} bytes at {} runs past its container of {} bytes",
         part.len(),
         part_start.wrapping_sub(whole_start),
         whole.len()
