@@ -8,7 +8,10 @@
 //! sh` on the shipped shell files, checks that the real binary reads the default config, and
 //! runs the feed Makefile's install recipe against a stand-in SDK (`tests/shell/sdk/`).
 //!
-//! busybox, shellcheck and make come from Debian (`apt-get install busybox shellcheck make`).
+//! It also runs the LuCI page's tests (`tests/luci/`) under Node.
+//!
+//! busybox, shellcheck, make and node come from Debian (`apt-get install busybox shellcheck make
+//! nodejs`).
 //! Without one of them a test prints `skipped: <reason>` and passes, unless
 //! `DYNHOST_REQUIRE_TOOLS` is set (CI sets it): then it fails.
 
@@ -95,11 +98,17 @@ impl Drop for TempDir {
 
 /// Runs `command` with only `PATH` (= `path`) and `TMPDIR` in its environment, stdin closed,
 /// killing it after [`RUN_TIMEOUT`].
-fn run(mut command: Command, path: &str) -> Output {
+fn run(command: Command, path: &str) -> Output {
+    run_with(command, path, &[])
+}
+
+/// [`run`] with `more` variables in the environment.
+fn run_with(mut command: Command, path: &str, more: &[(&str, &str)]) -> Output {
     command
         .env_clear()
         .env("PATH", path)
         .env("TMPDIR", std::env::temp_dir())
+        .envs(more.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -218,6 +227,44 @@ fn shell_files_pass_shellcheck() {
         text(&output.stdout),
         text(&output.stderr)
     );
+}
+
+/// The LuCI page's own tests (tests/luci/, Node's built-in runner), against this build's binary:
+/// the view's validators are compared with what dynhost accepts, and its status rows with what
+/// `status -j` prints.
+#[test]
+fn luci_page_tests_pass_under_node() {
+    let Some(node) = tool("node", "nodejs") else {
+        return;
+    };
+    let mut files: Vec<String> = fs::read_dir(repo().join("tests/luci"))
+        .expect("tests/luci")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".test.js"))
+        .map(|name| format!("tests/luci/{name}"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no tests/luci/*.test.js");
+    let mut command = Command::new(node);
+    // Files rather than the folder: `node --test <folder>` means different things across Node
+    // versions (Debian's 18, the 20 of this image).
+    command.current_dir(repo()).arg("--test").args(&files);
+    let output = run_with(command, CLEAN_PATH, &[("DYNHOST_BIN", BIN)]);
+    let report = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "node --test {}:\n{report}{}",
+        files.join(" "),
+        text(&output.stderr)
+    );
+    // The tests that need the binary skip without it: here they must have run.
+    assert!(report.contains("# skipped 0"), "{report}");
 }
 
 /// `dynhost -c <config> -s <fresh dir> status -j`, parsed; panics unless it exits 0 with

@@ -531,8 +531,157 @@ struct Checked {
     binary: Vec<u8>,
 }
 
-/// Checks one .ipk against the feed; returns its architecture and the binary it carries.
+/// An .ipk taken apart, its outer layout checked: the three members in ipkg-build's order, each
+/// 0644, and `./debian-binary` "2.0".
+struct Opened {
+    what: String,
+    control_what: String,
+    control_entries: Vec<Entry>,
+    /// The text of `./control`.
+    control: String,
+    epoch: u64,
+    data_what: String,
+    data_tar: Vec<u8>,
+    data_entries: Vec<Entry>,
+}
+
+impl Opened {
+    /// The text of a file of control.tar.gz, empty when it is not there.
+    fn control_file(&self, name: &str) -> String {
+        entry(&self.control_entries, name)
+            .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+            .unwrap_or_default()
+    }
+}
+
 /// `epoch`: the time stamp expected, or `None` to take the control file's SourceDateEpoch.
+fn open_ipk(path: &Path, epoch: Option<u64>, errors: &mut Vec<String>) -> Option<Opened> {
+    let what = path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let raw = fs::read(path).expect("read the ipk");
+    let outer = untar(&what, &gunzip(&what, &raw, errors), errors);
+    let names: Vec<&str> = outer.iter().map(|e| e.name.as_str()).collect();
+    if names != ["./debian-binary", "./data.tar.gz", "./control.tar.gz"] {
+        errors.push(format!(
+            "{what}: holds {names:?}, not ./debian-binary, ./data.tar.gz, ./control.tar.gz"
+        ));
+        return None;
+    }
+    let member = |name: &str| entry(&outer, name).expect("member").data.clone();
+    let control_what = format!("{what}: control.tar.gz");
+    let control_entries = untar(
+        &control_what,
+        &gunzip(&control_what, &member("./control.tar.gz"), errors),
+        errors,
+    );
+    let control = entry(&control_entries, "./control")
+        .map(|e| String::from_utf8_lossy(&e.data).into_owned())
+        .unwrap_or_default();
+    let epoch = epoch.unwrap_or_else(|| {
+        control
+            .lines()
+            .find_map(|line| line.strip_prefix("SourceDateEpoch: "))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    });
+    check_common(&what, &outer, epoch, errors);
+    for e in &outer {
+        if e.mode & 0o7777 != 0o644 {
+            errors.push(format!(
+                "{what}: {} has mode {:04o}, not 0644",
+                e.name,
+                e.mode & 0o7777
+            ));
+        }
+    }
+    if member("./debian-binary") != b"2.0\n" {
+        errors.push(format!("{what}: debian-binary is not \"2.0\\n\""));
+    }
+    check_common(&control_what, &control_entries, epoch, errors);
+    let data_what = format!("{what}: data.tar.gz");
+    let data_tar = gunzip(&data_what, &member("./data.tar.gz"), errors);
+    let data_entries = untar(&data_what, &data_tar, errors);
+    check_common(&data_what, &data_entries, epoch, errors);
+    Some(Opened {
+        what,
+        control_what,
+        control_entries,
+        control,
+        epoch,
+        data_what,
+        data_tar,
+        data_entries,
+    })
+}
+
+/// The entries of a data.tar.gz that installs `files` and makes `dirs`, as GNU tar
+/// --sort=name lists them: a folder, then its entries sorted by name, depth first; every folder
+/// 0755.
+fn data_layout(dirs: &[String], files: &[Installed]) -> Vec<(String, u32)> {
+    let components = |path: &str| -> Vec<String> {
+        path.trim_matches('/')
+            .split('/')
+            .map(String::from)
+            .collect()
+    };
+    let mut paths: BTreeSet<(Vec<String>, u32)> = BTreeSet::new();
+    for dir in dirs {
+        let parts = components(dir);
+        for n in 1..=parts.len() {
+            paths.insert((parts[..n].to_vec(), 0o755));
+        }
+    }
+    for file in files {
+        let parts = components(&file.dest);
+        for n in 1..parts.len() {
+            paths.insert((parts[..n].to_vec(), 0o755));
+        }
+        paths.insert((parts, file.mode));
+    }
+    let mut layout = vec![("./".to_string(), 0o755)];
+    for (parts, mode) in &paths {
+        let is_file = files.iter().any(|f| components(&f.dest) == *parts);
+        let slash = if is_file { "" } else { "/" };
+        layout.push((format!("./{}{slash}", parts.join("/")), *mode));
+    }
+    layout
+}
+
+/// Checks that data.tar.gz holds exactly `dirs` and `files`, with their modes, each file with
+/// the bytes of its source; returns the bytes of the file without a source (the program).
+fn check_data(
+    opened: &Opened,
+    dirs: &[String],
+    files: &[Installed],
+    errors: &mut Vec<String>,
+) -> Vec<u8> {
+    let at = &opened.data_what;
+    check_names(at, &opened.data_entries, &data_layout(dirs, files), errors);
+    let mut program = Vec::new();
+    for file in files {
+        let name = format!(".{}", file.dest);
+        let Some(got) = entry(&opened.data_entries, &name) else {
+            continue; // reported by check_names
+        };
+        match &file.source {
+            None => program = got.data.clone(),
+            Some(source) => {
+                let want =
+                    fs::read(source).unwrap_or_else(|e| panic!("read {}: {e}", source.display()));
+                if got.data != want {
+                    errors.push(format!("{at}: {name} is not {}", source.display()));
+                }
+            }
+        }
+    }
+    program
+}
+
+/// Checks one dynhost .ipk against the feed; returns its architecture and the binary it
+/// carries. `epoch` as for [`open_ipk`].
 fn check_ipk(
     path: &Path,
     feed: &Feed,
@@ -553,54 +702,21 @@ fn check_ipk(
         errors.push(format!("{file_name}: not named {prefix}<arch>.ipk"));
         return None;
     };
-    let what = file_name.clone();
-    let raw = fs::read(path).expect("read the ipk");
-    let outer = untar(&what, &gunzip(&what, &raw, errors), errors);
-    let names: Vec<&str> = outer.iter().map(|e| e.name.as_str()).collect();
-    if names != ["./debian-binary", "./data.tar.gz", "./control.tar.gz"] {
-        errors.push(format!(
-            "{what}: holds {names:?}, not ./debian-binary, ./data.tar.gz, ./control.tar.gz"
-        ));
-        return None;
-    }
-    let member = |name: &str| entry(&outer, name).expect("member").data.clone();
-    let control_tgz = member("./control.tar.gz");
-    let control_what = format!("{what}: control.tar.gz");
-    let control_entries = untar(
-        &control_what,
-        &gunzip(&control_what, &control_tgz, errors),
-        errors,
-    );
-    let control = entry(&control_entries, "./control")
-        .map(|e| String::from_utf8_lossy(&e.data).into_owned())
-        .unwrap_or_default();
-    let field_value = |name: &str| {
-        control
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
-            .unwrap_or("")
-            .to_string()
-    };
-    let epoch = epoch.unwrap_or_else(|| field_value("SourceDateEpoch").parse().unwrap_or(0));
-    check_common(&what, &outer, epoch, errors);
-    for e in &outer {
-        if e.mode & 0o7777 != 0o644 {
-            errors.push(format!(
-                "{what}: {} has mode {:04o}, not 0644",
-                e.name,
-                e.mode & 0o7777
-            ));
-        }
-    }
-    if member("./debian-binary") != b"2.0\n" {
-        errors.push(format!("{what}: debian-binary is not \"2.0\\n\""));
-    }
+    let opened = open_ipk(path, epoch, errors)?;
+    let Opened {
+        what,
+        control_what,
+        control_entries,
+        control,
+        epoch,
+        data_tar,
+        ..
+    } = &opened;
 
     // control.tar.gz
-    check_common(&control_what, &control_entries, epoch, errors);
     check_names(
-        &control_what,
-        &control_entries,
+        control_what,
+        control_entries,
         &[
             ("./".into(), 0o755),
             ("./conffiles".into(), 0o644),
@@ -610,11 +726,7 @@ fn check_ipk(
         ],
         errors,
     );
-    let text_of = |name: &str| {
-        entry(&control_entries, name)
-            .map(|e| String::from_utf8_lossy(&e.data).into_owned())
-            .unwrap_or_default()
-    };
+    let text_of = |name: &str| opened.control_file(name);
     let mut conffiles = feed.conffiles.clone();
     conffiles.sort();
     let conffiles_text: String = conffiles.iter().map(|c| format!("{c}\n")).collect();
@@ -635,55 +747,7 @@ fn check_ipk(
     }
 
     // data.tar.gz
-    let data_what = format!("{what}: data.tar.gz");
-    let data_tar = gunzip(&data_what, &member("./data.tar.gz"), errors);
-    let data_entries = untar(&data_what, &data_tar, errors);
-    check_common(&data_what, &data_entries, epoch, errors);
-    // GNU tar --sort=name: a folder, then its entries sorted by name, depth first.
-    let mut paths: BTreeSet<(Vec<String>, u32)> = BTreeSet::new();
-    let components = |path: &str| -> Vec<String> {
-        path.trim_matches('/')
-            .split('/')
-            .map(String::from)
-            .collect()
-    };
-    for dir in &feed.dirs {
-        let parts = components(dir);
-        for n in 1..=parts.len() {
-            paths.insert((parts[..n].to_vec(), 0o755));
-        }
-    }
-    for file in &feed.files {
-        let parts = components(&file.dest);
-        for n in 1..parts.len() {
-            paths.insert((parts[..n].to_vec(), 0o755));
-        }
-        paths.insert((parts, file.mode));
-    }
-    let mut expected = vec![("./".to_string(), 0o755)];
-    for (parts, mode) in &paths {
-        let is_file = feed.files.iter().any(|f| components(&f.dest) == *parts);
-        let slash = if is_file { "" } else { "/" };
-        expected.push((format!("./{}{slash}", parts.join("/")), *mode));
-    }
-    check_names(&data_what, &data_entries, &expected, errors);
-    let mut binary = Vec::new();
-    for file in &feed.files {
-        let name = format!(".{}", file.dest);
-        let Some(got) = entry(&data_entries, &name) else {
-            continue; // reported by check_names
-        };
-        match &file.source {
-            None => binary = got.data.clone(),
-            Some(source) => {
-                let want =
-                    fs::read(source).unwrap_or_else(|e| panic!("read {}: {e}", source.display()));
-                if got.data != want {
-                    errors.push(format!("{data_what}: {name} is not {}", source.display()));
-                }
-            }
-        }
-    }
+    let binary = check_data(&opened, &feed.dirs, &feed.files, errors);
     for conffile in &feed.conffiles {
         if !feed.files.iter().any(|f| &f.dest == conffile) {
             errors.push(format!(
@@ -694,8 +758,8 @@ fn check_ipk(
 
     // The control file, whole: field order and values as package-pack.mk writes them, and
     // Installed-Size as ipkg-build measures it (the uncompressed data.tar).
-    let want = expected_control(feed, &arch, epoch, data_tar.len());
-    if control != want {
+    let want = expected_control(feed, &arch, *epoch, data_tar.len());
+    if *control != want {
         errors.push(format!(
             "{what}: control differs\ngot:\n{control}\nexpected:\n{want}"
         ));
@@ -779,6 +843,141 @@ fn check_apk_tree(tree: &Path, feed: &Feed, arch: &str, binary: &[u8], errors: &
         if !text.starts_with("#!/bin/sh\n") || !text.contains(&format!("\n{call}\n")) {
             errors.push(format!("{at}: {script} does not call {call}"));
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LuCI page (luci-app-dynhost): packed as the LuCI feed's luci.mk installs it
+
+const LUCI_PKG: &str = "luci-app-dynhost";
+/// luci.mk's default postinst: LuCI rebuilds its menu and rpcd re-reads the ACLs.
+const LUCI_POSTINST: &str = "#!/bin/sh\n\
+[ -n \"${IPKG_INSTROOT}\" ] || {\n\
+\trm -f /tmp/luci-indexcache.*\n\
+\trm -rf /tmp/luci-modulecache/\n\
+\tkillall -HUP rpcd 2>/dev/null\n\
+\texit 0\n\
+}\n";
+
+/// What openwrt/luci-app-dynhost/Makefile says, and what luci.mk makes of it.
+struct LuciFeed {
+    version: String,
+    variables: Vec<(String, String)>,
+    /// htdocs/* below /www, root/* below /, every file 0644.
+    files: Vec<Installed>,
+}
+
+impl LuciFeed {
+    fn read() -> LuciFeed {
+        let app = openwrt_dir().join(LUCI_PKG);
+        let text = fs::read_to_string(app.join("Makefile")).expect("read the LuCI Makefile");
+        let lines: Vec<&str> = text.lines().collect();
+        let variables: Vec<(String, String)> = [
+            "PKG_VERSION",
+            "PKG_RELEASE",
+            "PKG_MAINTAINER",
+            "PKG_LICENSE",
+            "LUCI_TITLE",
+            "LUCI_DESCRIPTION",
+            "LUCI_DEPENDS",
+            "LUCI_PKGARCH",
+        ]
+        .iter()
+        .map(|name| (name.to_string(), assignment(&lines, name)))
+        .collect();
+        let mut files = Vec::new();
+        for (folder, below) in [("htdocs", "/www"), ("root", "")] {
+            let mut pending = vec![app.join(folder)];
+            while let Some(dir) = pending.pop() {
+                for item in fs::read_dir(&dir).expect("read the app's folder") {
+                    let path = item.expect("entry").path();
+                    if path.is_dir() {
+                        pending.push(path);
+                        continue;
+                    }
+                    let relative = path.strip_prefix(app.join(folder)).expect("below");
+                    files.push(Installed {
+                        dest: format!("{below}/{}", relative.display()),
+                        source: Some(path),
+                        mode: 0o644,
+                    });
+                }
+            }
+        }
+        let mut feed = LuciFeed {
+            version: String::new(),
+            variables,
+            files,
+        };
+        feed.version = format!("{}-r{}", feed.get("PKG_VERSION"), feed.get("PKG_RELEASE"));
+        feed
+    }
+
+    fn get(&self, name: &str) -> &str {
+        &self
+            .variables
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect(name)
+            .1
+    }
+
+    /// The control file of package-pack.mk for luci.mk's package definition.
+    fn control(&self, epoch: u64, installed_size: usize) -> String {
+        let depends: Vec<&str> = std::iter::once("libc")
+            .chain(
+                self.get("LUCI_DEPENDS")
+                    .split_whitespace()
+                    .map(|word| word.trim_start_matches('+')),
+            )
+            .collect();
+        format!(
+            "Package: {LUCI_PKG}\nVersion: {}\nDepends: {}\n\
+             Source: feeds/luci/applications/{LUCI_PKG}\nSourceName: {LUCI_PKG}\n\
+             License: {}\nSection: luci\nSourceDateEpoch: {epoch}\n\
+             URL: https://github.com/openwrt/luci\nMaintainer: {}\nArchitecture: all\n\
+             Installed-Size: {installed_size}\nDescription:  {}\n",
+            self.version,
+            depends.join(", "),
+            self.get("PKG_LICENSE"),
+            self.get("PKG_MAINTAINER"),
+            self.get("LUCI_DESCRIPTION"),
+        )
+    }
+}
+
+fn check_luci_ipk(path: &Path, feed: &LuciFeed, epoch: Option<u64>, errors: &mut Vec<String>) {
+    let want_name = format!("{LUCI_PKG}_{}_all.ipk", feed.version);
+    if path.file_name() != Some(want_name.as_ref()) {
+        errors.push(format!("{}: not named {want_name}", path.display()));
+    }
+    let Some(opened) = open_ipk(path, epoch, errors) else {
+        return;
+    };
+    check_names(
+        &opened.control_what,
+        &opened.control_entries,
+        &[
+            ("./".into(), 0o755),
+            ("./control".into(), 0o644),
+            ("./postinst".into(), 0o755),
+        ],
+        errors,
+    );
+    if opened.control_file("./postinst") != LUCI_POSTINST {
+        errors.push(format!(
+            "{}: postinst differs:\n{}",
+            opened.what,
+            opened.control_file("./postinst")
+        ));
+    }
+    check_data(&opened, &[], &feed.files, errors);
+    let want = feed.control(opened.epoch, opened.data_tar.len());
+    if opened.control != want {
+        errors.push(format!(
+            "{}: control differs\ngot:\n{}\nexpected:\n{want}",
+            opened.what, opened.control
+        ));
     }
 }
 
@@ -992,6 +1191,33 @@ fn a_makefile_version_other_than_the_crates_is_refused() {
     );
 }
 
+#[test]
+fn the_luci_page_is_packed_as_luci_mk_installs_it() {
+    let feed = LuciFeed::read();
+    assert_eq!(feed.get("PKG_VERSION"), env!("CARGO_PKG_VERSION"));
+    assert!(
+        feed.files
+            .iter()
+            .any(|f| f.dest == "/www/luci-static/resources/view/dynhost/overview.js"),
+        "the view is installed"
+    );
+    let tmp = TempDir::new("luci");
+    let output = Command::new(Path::new(ROOT).join("scripts/pack-luci-ipk"))
+        .arg(&tmp.0)
+        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+        .output()
+        .expect("run scripts/pack-luci-ipk");
+    assert!(
+        output.status.success(),
+        "scripts/pack-luci-ipk failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ipk = tmp.0.join(format!("{LUCI_PKG}_{}_all.ipk", feed.version));
+    let mut errors = Vec::new();
+    check_luci_ipk(&ipk, &feed, Some(EPOCH), &mut errors);
+    report(&errors);
+}
+
 /// The packages `scripts/build-packages` made: `DYNHOST_CHECK_DIST=dist` (CI sets it).
 #[test]
 fn built_packages() {
@@ -1024,6 +1250,14 @@ fn built_packages() {
         }
         eprintln!("checked {}", ipk.display());
         archs.insert(checked.arch);
+    }
+    let luci_feed = LuciFeed::read();
+    let luci_ipk = dist.join(format!("{LUCI_PKG}_{}_all.ipk", luci_feed.version));
+    if luci_ipk.exists() {
+        check_luci_ipk(&luci_ipk, &luci_feed, None, &mut errors);
+        eprintln!("checked {}", luci_ipk.display());
+    } else {
+        errors.push(format!("no {} in {}", luci_ipk.display(), dist.display()));
     }
     if let Ok(wanted) = std::env::var("DYNHOST_CHECK_ARCHS") {
         for arch in wanted.split_whitespace() {

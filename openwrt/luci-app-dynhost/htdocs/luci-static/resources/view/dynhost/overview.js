@@ -1,0 +1,553 @@
+'use strict';
+'require view';
+'require dom';
+'require form';
+'require fs';
+'require poll';
+'require ui';
+'require uci';
+
+// Every command the page runs. The ACL in root/usr/share/rpcd/acl.d grants exactly these
+// command lines, so a change here needs the same change there.
+const STATUS_COMMAND = ['/usr/bin/dynhost', ['status', '-j']];
+const UPDATE_COMMAND = ['/etc/init.d/dynhost', ['update']];
+const LOG_COMMAND = ['/sbin/logread', ['-e', 'dynhost']];
+
+const POLL_SECONDS = 5;
+const LOG_LINES = 50;
+
+// Rust's char::is_control (Unicode category Cc), which src/config.rs applies to usernames and
+// passwords, and to URLs.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Rust's char::is_whitespace, which src/config.rs applies to URLs and device names. JavaScript's
+// \s differs from it (it has U+FEFF and lacks U+0085).
+const WHITESPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+
+// The words of the shell's config_get_bool, as src/config.rs (Options::boolean) reads them.
+const TRUE_WORDS = ['1', 'on', 'true', 'yes', 'enabled'];
+const FALSE_WORDS = ['0', 'off', 'false', 'no', 'disabled'];
+
+// A validator for an option dynhost cannot do without: an empty value is refused before
+// `check` sees it.
+function requiredAnd(check) {
+	return (value) => (value == null || value === '')
+		? _('Required: dynhost refuses a record without it') : check(value);
+}
+
+// config.rs is_fqdn: at least two labels, each 1 to 63 letters, digits or inner hyphens, and 253
+// characters in all (no trailing dot: it would be an empty label).
+const validateHostname = requiredAnd((value) => {
+	const isLabel = (label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label);
+	const labels = value.split('.');
+	if (value.length > 253 || labels.length < 2 || !labels.every(isLabel))
+		return _('Expecting a full host name such as home.example.com: two or more labels of letters, digits and inner hyphens, up to 63 characters each and 253 in all');
+	return true;
+});
+
+// config.rs username(): HTTP Basic authentication cannot carry a ':' in the user name.
+const validateUsername = requiredAnd((value) => {
+	if (value.includes(':'))
+		return _('A username cannot contain ":" (HTTP Basic authentication cannot carry it)');
+	if (CONTROL.test(value))
+		return _('A username cannot contain control characters');
+	return true;
+});
+
+// config.rs password(): anything printable. The message never repeats the value.
+const validatePassword = requiredAnd((value) =>
+	CONTROL.test(value) ? _('A password cannot contain control characters') : true);
+
+// config.rs Options::seconds: a whole number in an inclusive range; empty means the default.
+// Rust's integer parser would also take a leading '+', which the init script's range() check
+// may not: digits only keeps both happy.
+function secondsBetween(min, max) {
+	return (value) => {
+		if (value == null || value === '')
+			return true;
+		if (!/^[0-9]+$/.test(value) || +value < min || +value > max)
+			return _('Expecting a whole number of seconds from %d to %d').format(min, max);
+		return true;
+	};
+}
+
+// uci::is_name, which config.rs interface() applies: an OpenWrt logical interface name.
+function validateInterface(value) {
+	if (value == null || value === '')
+		return true;
+	return /^[A-Za-z0-9_]+$/.test(value) ? true
+		: _('Expecting a logical interface name (letters, digits and _), such as wan or wan_6');
+}
+
+// config.rs is_device_name, the kernel's dev_valid_name: 1 to 15 bytes, not '.' or '..', no
+// '/', ':' or white space.
+function validateDevice(value) {
+	if (value == null || value === '')
+		return true;
+	const bytes = new TextEncoder().encode(value).length;
+	if (bytes > 15 || value === '.' || value === '..' || /[\/:]/.test(value) || WHITESPACE.test(value))
+		return _('Expecting a network device name: 1 to 15 characters, no "/", ":" or white space');
+	return true;
+}
+
+// config.rs is_https_url: "https://" (lower case) then a host, nothing that starts with '/',
+// '?' or '#' right after it, and no white space or control character anywhere. Empty means the
+// default (the OVHcloud server, or the web source's echo service).
+function validateHttpsUrl(value) {
+	if (value == null || value === '')
+		return true;
+	const rest = value.startsWith('https://') ? value.slice('https://'.length) : null;
+	if (rest == null || rest === '' || /^[\/?#]/.test(rest) || WHITESPACE.test(value) || CONTROL.test(value))
+		return _('Expecting an https:// URL with a host, such as https://dns.eu.ovhapis.com: dynhost never sends a password or trusts an address over plain HTTP');
+	return true;
+}
+
+// config.rs command(): the script option is split on ASCII white space (Rust's
+// split_ascii_whitespace) and must name a command.
+function validateScript(value) {
+	if (value == null || !/[^ \t\n\f\r]/.test(value))
+		return _('Required for the script source: the command to run, with its arguments');
+	return true;
+}
+
+// Rust's Ipv6Addr parser, which config.rs ipv6_suffix() uses: groups of 1 to 4 hex digits, at
+// most one "::" standing for one or more zero groups, and an optional dotted IPv4 address in
+// place of the last two groups (decimal octets without leading zeros). Returns the 8 groups, or
+// null when Rust would refuse the text.
+function parseIpv6(text) {
+	let position = 0;
+	const readHexGroup = () => {
+		const match = /^[0-9A-Fa-f]{1,4}/.exec(text.slice(position));
+		if (!match)
+			return null;
+		position += match[0].length;
+		return parseInt(match[0], 16);
+	};
+	const readIpv4 = () => {
+		const match = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/.exec(text.slice(position));
+		if (!match)
+			return null;
+		const octets = match.slice(1);
+		if (octets.some((octet) => (octet.length > 1 && octet[0] === '0') || +octet > 255))
+			return null;
+		position += match[0].length;
+		const [a, b, c, d] = octets.map(Number);
+		return [(a << 8) | b, (c << 8) | d];
+	};
+	// Reads up to `limit` colon-separated groups; an IPv4 tail needs room for two groups.
+	const readGroups = (limit) => {
+		const groups = [];
+		while (groups.length < limit) {
+			const start = position;
+			if (groups.length > 0) {
+				if (text[position] !== ':')
+					break;
+				position++;
+			}
+			if (groups.length < limit - 1) {
+				const ipv4 = readIpv4();
+				if (ipv4)
+					return { groups: groups.concat(ipv4), ipv4: true };
+			}
+			const group = readHexGroup();
+			if (group == null) {
+				position = start;
+				break;
+			}
+			groups.push(group);
+		}
+		return { groups: groups, ipv4: false };
+	};
+
+	const head = readGroups(8);
+	let groups = head.groups;
+	if (groups.length < 8) {
+		if (head.ipv4 || text.slice(position, position + 2) !== '::')
+			return null;
+		position += 2;
+		const tail = readGroups(7 - groups.length).groups;
+		groups = groups.concat(new Array(8 - groups.length - tail.length).fill(0), tail);
+	}
+	return position === text.length ? groups : null;
+}
+
+// config.rs ipv6_suffix(): an interface identifier, the last 64 bits of an address: the upper
+// 64 bits must be zero, and all zeros is the prefix's router anycast address.
+function validateIpv6Suffix(value) {
+	if (value == null || value === '')
+		return true;
+	const groups = parseIpv6(value);
+	if (!groups)
+		return _('Expecting an IPv6 interface identifier such as ::1:2:3:4 (no prefix length)');
+	if (groups.slice(0, 4).some((group) => group !== 0))
+		return _('Only the last 64 bits may be set, as in ::1:2:3:4: the prefix comes from the router');
+	if (groups.every((group) => group === 0))
+		return _('All zeros is the router anycast address of the prefix: choose the identifier of a host');
+	return true;
+}
+
+// Normalises the daemon's boolean words to what a LuCI checkbox shows. Anything else is left as
+// it is: the daemon refuses it, and the checkbox shows it unticked.
+function flagValue(text) {
+	if (TRUE_WORDS.includes(text))
+		return '1';
+	if (FALSE_WORDS.includes(text))
+		return '0';
+	return text;
+}
+
+// config.rs check_unique_hostnames: two enabled records for one host name and family would
+// overwrite each other. Returns the other record's section name, or null.
+function duplicateRecord(records, candidate) {
+	if (!candidate.enabled)
+		return null;
+	const hostname = String(candidate.hostname).toLowerCase();
+	const other = records.find((record) => record.name !== candidate.name && record.enabled &&
+		String(record.hostname).toLowerCase() === hostname && record.family === candidate.family);
+	return other ? other.name : null;
+}
+
+function recordsInUci() {
+	return uci.sections('dynhost', 'record').map((section) => ({
+		name: section['.name'],
+		hostname: section.hostname || '',
+		family: section.family || 'ipv4',
+		enabled: flagValue(section.enabled) !== '0'
+	}));
+}
+
+// What the last result means and what the owner can do about it. The refusals are those of
+// Refusal in src/protocol.rs: each blocks the record until its settings change, except abuse,
+// which ends by itself (decision.rs ABUSE_LOCKOUT_SECS, a day).
+const RESULTS = {
+	good: { state: 'ok', text: _('updated: the record now points at this address') },
+	nochg: { state: 'ok', text: _('up to date: the record already pointed at this address') },
+	badauth: { state: 'refused', text: _('wrong username or password — fix and save to retry') },
+	nohost: { state: 'refused', text: _('this host name is not a DynHost record of the zone, or the username may not update it — fix and save to retry') },
+	notfqdn: { state: 'refused', text: _('the server says the host name is not a full domain name — fix and save to retry') },
+	badsys: { state: 'refused', text: _('the server did not understand the request — a dynhost bug, please report it; saving a changed record retries') },
+	badagent: { state: 'refused', text: _('the server refuses this client — check for a dynhost update; saving a changed record retries') },
+	abuse: { state: 'refused', text: _('blocked by OVHcloud for too many updates — dynhost waits a day, then tries again') }
+};
+
+function describeResult(record) {
+	if (!record.enabled)
+		return { state: 'disabled', text: _('disabled: dynhost leaves this record alone') };
+	if (record.last_result == null)
+		return { state: 'pending', text: _('nothing sent yet') };
+	if (record.last_result === 'failed')
+		return {
+			state: 'error',
+			text: record.last_message
+				? _('failed, dynhost retries by itself: %s').format(record.last_message)
+				: _('failed, dynhost retries by itself')
+		};
+	return RESULTS[record.last_result]
+		|| { state: 'error', text: _('unknown result "%s" (is this page older than dynhost?)').format(record.last_result) };
+}
+
+// How far `seconds` (unix time) is from `now`, in words.
+function relativeTime(seconds, now) {
+	const distance = Math.abs(now - seconds);
+	const amount = distance < 60 ? _('%d s').format(distance)
+		: distance < 3600 ? _('%d min').format(Math.floor(distance / 60))
+		: distance < 86400 ? _('%d h').format(Math.floor(distance / 3600))
+		: _('%d days').format(Math.floor(distance / 86400));
+	return seconds > now ? _('in %s').format(amount) : _('%s ago').format(amount);
+}
+
+function describeNext(record, now) {
+	if (!record.enabled)
+		return _('nothing: the record is disabled');
+	const waitingUntil = (record.next_attempt != null && record.next_attempt > now) ? record.next_attempt : null;
+	switch (record.next_action) {
+	case 'send':
+		return _('send at the next check');
+	case 'watch':
+		return _('watching: sends when the address changes');
+	case 'blocked':
+		return _('nothing until you change and save this record');
+	case 'retry':
+		return waitingUntil
+			? _('retry %s, or at once if the address changes').format(relativeTime(waitingUntil, now))
+			: _('retry at the next check');
+	case 'wait':
+		return waitingUntil
+			? _('wait for the lock-out to end, %s').format(relativeTime(waitingUntil, now))
+			: _('wait for the lock-out to end');
+	default:
+		return record.next_action_why || String(record.next_action);
+	}
+}
+
+// One table row per record of `dynhost status -j`; `now` is unix seconds.
+function statusRows(records, now) {
+	return records.map((record) => {
+		const result = describeResult(record);
+		return {
+			name: record.name,
+			hostname: record.hostname,
+			family: record.family === 'ipv6' ? 'IPv6' : 'IPv4',
+			address: record.published || _('none yet'),
+			state: result.state,
+			result: result.text,
+			when: record.last_attempt != null ? relativeTime(record.last_attempt, now) : _('never'),
+			next: describeNext(record, now),
+			why: record.next_action_why || ''
+		};
+	});
+}
+
+// The outcome of running `dynhost status -j`: { records } or { error } in words.
+function readStatus(exec) {
+	if (exec.code !== 0) {
+		const said = String(exec.stderr || '').trim();
+		return { error: said || _('dynhost status failed with exit status %d').format(exec.code) };
+	}
+	let report;
+	try {
+		report = JSON.parse(exec.stdout);
+	}
+	catch (e) {
+		return { error: _('dynhost status printed something that is not JSON') };
+	}
+	if (report == null || !Array.isArray(report.records))
+		return { error: _('dynhost status printed JSON without a list of records') };
+	return { records: report.records };
+}
+
+// The last `count` lines of the log, with every configured password masked. dynhost never logs a
+// password, but the filter matches any line that mentions dynhost, whoever wrote it.
+function logTail(exec, passwords, count) {
+	if (exec.code !== 0)
+		return _('The system log could not be read: %s').format(String(exec.stderr || '').trim() || exec.code);
+	const secrets = passwords.filter((password) => password);
+	const lines = String(exec.stdout || '').split('\n').filter((line) => line !== '').slice(-count)
+		.map((line) => secrets.reduce((text, secret) => text.split(secret).join('***'), line));
+	return lines.length ? lines.join('\n') : _('No dynhost lines in the system log yet.');
+}
+
+// A rejected fs.exec (no such file, or the ACL refused it) reads like a failed command.
+function run(command) {
+	return fs.exec(command[0], command[1]).catch((error) => ({
+		code: -1, stdout: '', stderr: String(error && error.message || error)
+	}));
+}
+
+function configuredPasswords() {
+	return uci.sections('dynhost', 'record').map((section) => section.password);
+}
+
+const STATE_LABELS = {
+	ok: 'label success',
+	pending: 'label notice',
+	error: 'label warning',
+	refused: 'label important',
+	disabled: 'label'
+};
+
+function renderStatus(status, now) {
+	if (status.error)
+		return E('p', { 'class': 'alert-message warning' }, _('Cannot read the status: %s').format(status.error));
+	if (status.records.length === 0)
+		return E('p', {}, _('No records yet: add one below, then save.'));
+	const cell = (title, content) => E('td', { 'class': 'td', 'data-title': title }, content);
+	return E('table', { 'class': 'table' }, [
+		E('tr', { 'class': 'tr table-titles' }, [
+			_('Host name'), _('Family'), _('Published address'), _('Last result'), _('When'), _('Next')
+		].map((title) => E('th', { 'class': 'th' }, title)))
+	].concat(statusRows(status.records, now).map((row) => E('tr', { 'class': 'tr', 'data-record': row.name }, [
+		cell(_('Host name'), [row.hostname, E('br'), E('small', {}, row.name)]),
+		cell(_('Family'), row.family),
+		cell(_('Published address'), row.address),
+		cell(_('Last result'), E('span', { 'class': STATE_LABELS[row.state] }, row.result)),
+		cell(_('When'), row.when),
+		cell(_('Next'), E('span', { 'title': row.why }, row.next))
+	]))));
+}
+
+// The checks of single values, by option name (the duplicate host name check needs the form).
+const VALIDATORS = {
+	hostname: validateHostname,
+	username: validateUsername,
+	password: validatePassword,
+	check_interval: secondsBetween(30, 604800),
+	timeout: secondsBetween(1, 3600),
+	interface: validateInterface,
+	device: validateDevice,
+	check_url: validateHttpsUrl,
+	server: validateHttpsUrl,
+	script: validateScript,
+	ipv6_suffix: validateIpv6Suffix
+};
+
+// A LuCI validate function from a check of the value alone.
+function byValue(validator) {
+	return (section_id, value) => validator(value);
+}
+
+return view.extend({
+	validators: VALIDATORS,
+	flagValue: flagValue,
+	duplicateRecord: duplicateRecord,
+	describeResult: describeResult,
+	statusRows: statusRows,
+	readStatus: readStatus,
+	logTail: logTail,
+
+	load: function() {
+		return Promise.all([run(STATUS_COMMAND), run(LOG_COMMAND), uci.load('dynhost')]);
+	},
+
+	refresh: function(statusBox, logBox) {
+		return Promise.all([run(STATUS_COMMAND), run(LOG_COMMAND)]).then((results) => {
+			dom.content(statusBox, renderStatus(readStatus(results[0]), Math.floor(Date.now() / 1000)));
+			dom.content(logBox, logTail(results[1], configuredPasswords(), LOG_LINES));
+		});
+	},
+
+	handleUpdateNow: function() {
+		return run(UPDATE_COMMAND).then((result) => {
+			if (result.code === 0)
+				ui.addNotification(null, E('p', {}, _('dynhost is checking every record now; the table shows the results within a few seconds.')), 'info');
+			else
+				ui.addNotification(null, E('p', {}, _('Update failed: %s').format(String(result.stderr || '').trim() || result.code)), 'warning');
+		});
+	},
+
+	render: function(data) {
+		const statusBox = E('div', { 'id': 'dynhost-status' },
+			renderStatus(readStatus(data[0]), Math.floor(Date.now() / 1000)));
+		const logBox = E('pre', { 'id': 'dynhost-log', 'style': 'max-height:24em; overflow:auto; white-space:pre-wrap' },
+			logTail(data[1], configuredPasswords(), LOG_LINES));
+
+		const m = new form.Map('dynhost', _('DynHost'),
+			_('Keeps OVHcloud DynHost records pointing at this router\'s public address. Saving applies the settings: the running dynhost reads them again.'));
+		let s, o;
+
+		s = m.section(form.NamedSection, 'global', 'dynhost', _('Global settings'));
+
+		o = s.option(form.Value, 'check_interval', _('Check interval'),
+			_('Seconds between two periodic checks (30 to 604800). Address changes on the router are seen at once.'));
+		o.placeholder = '600';
+		o.validate = byValue(VALIDATORS.check_interval);
+
+		o = s.option(form.Value, 'timeout', _('Timeout'),
+			_('Seconds for one exchange with the server, or one run of a script source (1 to 3600).'));
+		o.placeholder = '30';
+		o.validate = byValue(VALIDATORS.timeout);
+
+		o = s.option(form.Value, 'cacert', _('CA certificates'),
+			_('The certificate authorities trusted for HTTPS. dynhost refuses to start when an enabled record\'s file cannot be read.'));
+		o.placeholder = '/etc/ssl/certs/ca-certificates.crt';
+
+		s = m.section(form.GridSection, 'record', _('Records'),
+			_('One record per host name and family: a name with both an IPv4 and an IPv6 address needs two records.'));
+		s.addremove = true;
+		s.anonymous = false;
+		s.nodescriptions = true;
+
+		// dynhost enables a record without the option; the file says it either way once saved.
+		o = s.option(form.Flag, 'enabled', _('Enabled'));
+		o.default = '1';
+		o.rmempty = false;
+		o.editable = true;
+		o.load = (section_id) => flagValue(uci.get('dynhost', section_id, 'enabled'));
+
+		o = s.option(form.Value, 'hostname', _('Host name'), _('The DynHost record, such as home.example.com.'));
+		o.rmempty = false;
+		o.validate = function(section_id, value) {
+			const verdict = validateHostname(value);
+			if (verdict !== true)
+				return verdict;
+			const other = duplicateRecord(recordsInUci(), {
+				name: section_id,
+				hostname: value,
+				family: this.section.formvalue(section_id, 'family') || uci.get('dynhost', section_id, 'family') || 'ipv4',
+				enabled: flagValue(this.section.formvalue(section_id, 'enabled') ?? uci.get('dynhost', section_id, 'enabled')) !== '0'
+			});
+			return other ? _('Record %s already updates this host name for this family').format(other) : true;
+		};
+
+		o = s.option(form.ListValue, 'family', _('Family'));
+		o.value('ipv4', _('IPv4 (A record)'));
+		o.value('ipv6', _('IPv6 (AAAA record)'));
+		o.default = 'ipv4';
+
+		o = s.option(form.Value, 'username', _('Username'), _('The DynHost login, such as example.com-router.'));
+		o.rmempty = false;
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.username);
+
+		o = s.option(form.Value, 'password', _('Password'));
+		o.password = true;
+		o.rmempty = false;
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.password);
+
+		o = s.option(form.Value, 'interface', _('Interface'),
+			_('The logical interface whose address is published. Empty: wan for IPv4, wan6 for IPv6. With PPPoE and automatic IPv6, IPv6 is on wan_6.'));
+		o.placeholder = 'wan / wan6';
+		o.validate = byValue(VALIDATORS.interface);
+
+		o = s.option(form.ListValue, 'source', _('Address source'));
+		o.value('ubus', _('netifd (ubus): the interface\'s address'));
+		o.value('netlink', _('kernel (netlink): the address of a device'));
+		o.value('web', _('web service: the address seen from outside, behind another NAT'));
+		o.value('script', _('script: a command that prints the address'));
+		o.default = 'ubus';
+
+		o = s.option(form.Value, 'device', _('Device'),
+			_('The kernel device to read the address from. Empty: the interface\'s own device.'));
+		o.depends('source', 'netlink');
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.device);
+
+		o = s.option(form.Value, 'check_url', _('Check URL'),
+			_('An https:// service that answers with the address it sees. Empty: api4.ipify.org or api6.ipify.org.'));
+		o.depends('source', 'web');
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.check_url);
+
+		o = s.option(form.Value, 'script', _('Script'),
+			_('The command and its arguments, split on spaces and run without a shell; it prints the address on its first line.'));
+		o.depends('source', 'script');
+		o.rmempty = false;
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.script);
+
+		o = s.option(form.Value, 'ipv6_suffix', _('IPv6 host identifier'),
+			_('Publish a LAN host instead of the router: its interface identifier, joined to the current delegated prefix.'));
+		o.depends({ family: 'ipv6', source: 'ubus' });
+		o.depends({ family: 'ipv6', source: 'netlink' });
+		o.placeholder = '::1:2:3:4';
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.ipv6_suffix);
+
+		o = s.option(form.Value, 'server', _('Server'), _('The DynHost server, https only.'));
+		o.placeholder = 'https://dns.eu.ovhapis.com';
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.server);
+
+		o = s.option(form.Value, 'cacert', _('CA certificates'), _('Empty: the global setting.'));
+		o.modalonly = true;
+
+		poll.add(() => this.refresh(statusBox, logBox), POLL_SECONDS);
+
+		// The status and the log stay outside the map's element: saving re-renders the map.
+		return m.render().then((formNode) => E([], [
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', {}, _('Status')),
+				statusBox,
+				E('div', { 'class': 'right' }, E('button', {
+					'class': 'cbi-button cbi-button-action',
+					'click': ui.createHandlerFn(this, 'handleUpdateNow')
+				}, _('Update now')))
+			]),
+			formNode,
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', {}, _('Log')),
+				logBox
+			])
+		]));
+	}
+});

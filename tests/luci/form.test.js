@@ -1,0 +1,266 @@
+'use strict';
+// The form of view/dynhost/overview.js: what it declares, when each option shows, and that every
+// validator takes what dynhost takes and refuses what it refuses.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { makeLuci, loadView } = require('./luci-stub.js');
+const { dynhostBinary, daemonRefusal } = require('./real-dynhost.js');
+
+const CONFIG_RS = fs.readFileSync(path.resolve(__dirname, '..', '..', 'src', 'config.rs'), 'utf8');
+
+// A Rust `const NAME: ... = &[ "a", "b" ];` of src/config.rs, as a list of its strings.
+function rustList(name) {
+	const match = new RegExp(`const ${name}: [^=]+= &?\\[([^\\]]*)\\]`).exec(CONFIG_RS);
+	assert.ok(match, `${name} not found in src/config.rs`);
+	return [...match[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+}
+
+async function renderedForm() {
+	const luci = makeLuci();
+	luci.execAnswers['/usr/bin/dynhost status -j'] = { code: 0, stdout: '{"records":[]}', stderr: '' };
+	luci.execAnswers['/sbin/logread -e dynhost'] = { code: 0, stdout: '', stderr: '' };
+	const { view } = loadView(luci);
+	await view.render(await view.load());
+	const map = luci.modules.form.maps[0];
+	const section = (kind) => map.sections.find((s) => s.kind === kind);
+	const option = (s, name) => s.children.find((o) => o.option === name);
+	return { luci, view, map, global: section('NamedSection'), records: section('GridSection'), option };
+}
+
+// LuCI shows an option when it has no depends, or when one of them matches every field.
+function shows(option, values) {
+	return option.deps.length === 0 ||
+		option.deps.some((dep) => Object.entries(dep).every(([field, value]) => values[field] === value));
+}
+
+test('the form maps /etc/config/dynhost: the global section and a table of records', async () => {
+	const { map, global, records } = await renderedForm();
+	assert.equal(map.config, 'dynhost');
+	assert.equal(map.sections.length, 2);
+	assert.deepEqual([global.section, global.sectiontype], ['global', 'dynhost']);
+	assert.equal(records.sectiontype, 'record');
+	assert.equal(records.addremove, true, 'records can be added and removed');
+});
+
+test('every option dynhost reads is in the form, and nothing else', async () => {
+	const { global, records } = await renderedForm();
+	assert.deepEqual(global.children.map((o) => o.option).sort(), rustList('GLOBAL_OPTIONS').sort());
+	assert.deepEqual(records.children.map((o) => o.option).sort(), rustList('RECORD_OPTIONS').sort());
+});
+
+test('option types: a checkbox enabled by default, the choices dynhost knows, a hidden password', async () => {
+	const { records, option } = await renderedForm();
+	const enabled = option(records, 'enabled');
+	assert.equal(enabled.kind, 'Flag');
+	assert.equal(enabled.default, '1', 'dynhost enables a record without the option');
+	assert.equal(enabled.rmempty, false, 'saving writes 1 or 0 rather than dropping the option');
+	assert.equal(enabled.editable, true, 'enabled is switched from the table');
+
+	// config.rs family() and source(): the words each accepts.
+	assert.equal(option(records, 'family').kind, 'ListValue');
+	assert.deepEqual(option(records, 'family').choices.map(([key]) => key), ['ipv4', 'ipv6']);
+	assert.equal(option(records, 'family').default, 'ipv4');
+	assert.equal(option(records, 'source').kind, 'ListValue');
+	assert.deepEqual(option(records, 'source').choices.map(([key]) => key), ['ubus', 'netlink', 'web', 'script']);
+	assert.equal(option(records, 'source').default, 'ubus');
+
+	const password = option(records, 'password');
+	assert.equal(password.password, true, 'the password is typed into a password field');
+	assert.equal(password.modalonly, true, 'the password never shows in the table');
+	for (const name of ['hostname', 'username', 'password'])
+		assert.equal(option(records, name).rmempty, false, `${name} is required`);
+});
+
+test('each source shows its own options, and the IPv6 suffix only where dynhost takes it', async () => {
+	const { records } = await renderedForm();
+	// config.rs SOURCE_OPTIONS: the options only one source reads.
+	const sourceOptions = /const SOURCE_OPTIONS[^=]*= \[([^\]]*)\];/.exec(CONFIG_RS)[1];
+	const onlyFor = Object.fromEntries([...sourceOptions.matchAll(/\("(\w+)", "(\w+)"\)/g)]
+		.map(([, option, source]) => [option, source]));
+	assert.deepEqual(onlyFor, { device: 'netlink', check_url: 'web', script: 'script' });
+
+	for (const family of ['ipv4', 'ipv6'])
+		for (const source of ['ubus', 'netlink', 'web', 'script'])
+			for (const o of records.children) {
+				const expected = o.option in onlyFor ? onlyFor[o.option] === source
+					: o.option === 'ipv6_suffix' ? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
+					: true;
+				assert.equal(shows(o, { family, source }), expected, `${o.option} with ${family}/${source}`);
+			}
+});
+
+// Good and bad values for each option, from the tests of src/config.rs and the rules it cites.
+const CASES = {
+	hostname: {
+		good: ['home.example.com', 'HOME.Example.COM', 'a.b', 'x-1.y2.example', 'a'.repeat(63) + '.com',
+			['a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'a'.repeat(60), 'com'].join('.')],
+		bad: ['', 'localhost', 'bad_host.example.com', '-a.example.com', 'a-.example.com', 'home.example.com.',
+			'a..b', '.a.b', 'a'.repeat(64) + '.com', 'h\u00f4me.example.com', 'a b.example.com',
+			['a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'com'].join('.')]
+	},
+	username: {
+		good: ['example.com-router', 'a b.c@d', 'caf\u00e9'],
+		bad: ['', 'a:b', 'a\tb', 'a\u007fb', 'a\u0085b', 'a\u0001']
+	},
+	password: {
+		good: ['change-me', 'p@ss\' "w0rd#1;:\\ \u00e9', ' spaced '],
+		bad: ['', 'hunter2\tSecret', 'x\u0001', 'x\u007f', 'x\u009f']
+	},
+	check_interval: {
+		good: ['', '30', '600', '604800'],
+		bad: ['29', '604801', '0', '10m', '-5', '1.5', ' 600', 'abc', '99999999999999999999999']
+	},
+	timeout: {
+		good: ['', '1', '30', '3600'],
+		bad: ['0', '3601', 'x', '1e3']
+	},
+	interface: {
+		good: ['', 'wan', 'wan_6', 'WAN6', 'lan2'],
+		bad: ['wan-6', 'wan.6', 'pppoe wan', 'w\u00e4n', '@wan']
+	},
+	device: {
+		good: ['', 'eth0', 'pppoe-wan', 'eth0.2', 'fifteen-chars-x', 'br@lan', '\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9'],
+		bad: ['a/b', 'a:1', 'a b', '.', '..', 'sixteen-chars-xx', 'a\tb', 'a\u00a0b',
+			'\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9']
+	},
+	server: {
+		good: ['', 'https://dns.eu.ovhapis.com', 'https://127.0.0.1:8443', 'https://dns.example/base/', 'https://a?b'],
+		bad: ['http://dns.eu.ovhapis.com', 'dns.eu.ovhapis.com', 'HTTP://dns.eu.ovhapis.com', 'HTTPS://dns.example',
+			'ftp://dns.eu.ovhapis.com', 'https://', 'https:///nic/update', 'https://?x', 'https://#x',
+			'https://dns.example/a b', ' https://dns.example', 'https://dns.example/\u00a0', 'https://dns.example/\u0007']
+	},
+	check_url: {
+		good: ['', 'https://ip.example/', 'https://api6.ipify.org/'],
+		bad: ['http://ip.example/', 'https://', 'https:///x', 'ip.example']
+	},
+	script: {
+		good: ['/usr/bin/my-ip', ' /usr/bin/my-ip  --v4\targ '],
+		bad: ['', ' ', ' \t ']
+	},
+	ipv6_suffix: {
+		good: ['', '::1', '::1:2:3:4', '::a00:27ff:fe12:3456', '0:0:0:0:1:2:3:4', '::0:1:2:3:4', '::1.2.3.4',
+			'::ffff:1.2.3.4', '::ABCD:ef01', '0000:0000:0000:0000:0000:0000:0000:0001'],
+		bad: ['1:2:3:4', '::1:2:3:4/64', '2001:db8::1', '::', '0::0', '::ffff:1:0:0:1', 'fe80::1%eth0', ':::1',
+			'::1::2', '::12345', '::1.2.3', '::01.2.3.4', '::1.2.3.256', '1.2.3.4', '::g', 'garbage', ' ::1',
+			'1:2:3:4:5:6:7:8:9', ':1::2', '::1:', '0:0:0:0:0:0:1.2.3.4:5']
+	}
+};
+
+// The option's validator as the form calls it, checked against the one the view exposes.
+async function validateOf(name) {
+	const { view, global, records, option } = await renderedForm();
+	const o = option(global, name) || option(records, name);
+	assert.equal(typeof o.validate, 'function', `${name} has a validator`);
+	return (value) => {
+		const verdict = o.validate('home', value);
+		assert.equal(verdict, view.validators[name](value), `${name}: the form uses the exposed validator`);
+		return verdict;
+	};
+}
+
+for (const [name, { good, bad }] of Object.entries(CASES)) {
+	test(`validator of ${name}: takes what dynhost takes, refuses the rest in words`, async () => {
+		const validate = await validateOf(name);
+		for (const value of good)
+			assert.equal(validate(value), true, `${name} ${JSON.stringify(value)} should be accepted`);
+		for (const value of bad) {
+			const verdict = validate(value);
+			assert.equal(typeof verdict, 'string', `${name} ${JSON.stringify(value)} should be refused`);
+			assert.ok(verdict.length > 10, `${name}: the refusal says why`);
+		}
+	});
+}
+
+test('a refused password is never repeated in the message', async () => {
+	const validate = await validateOf('password');
+	const verdict = validate('hunter2\tSecret');
+	assert.equal(typeof verdict, 'string');
+	assert.ok(!verdict.includes('hunter2') && !verdict.includes('Secret'), verdict);
+});
+
+// Where an option is read: the global section, or a record that uses it.
+const CONTEXT = {
+	check_interval: { global: true },
+	timeout: { global: true },
+	device: { source: 'netlink' },
+	check_url: { source: 'web' },
+	script: { source: 'script' },
+	ipv6_suffix: { family: 'ipv6', source: 'ubus' }
+};
+const RECORD = { hostname: 'home.example.com', username: 'example.com-router', password: 'change-me' };
+
+// The page asks for digits only where Rust's parser would also take a leading '+'.
+const STRICTER_THAN_DYNHOST = { check_interval: ['+600'], timeout: ['+5'] };
+
+test('the validators and dynhost agree on every value above', { skip: !dynhostBinary() && 'no dynhost binary: cargo build' }, async () => {
+	for (const [name, { good, bad }] of Object.entries(CASES)) {
+		const validate = await validateOf(name);
+		const { global: inGlobal, ...context } = CONTEXT[name] || {};
+		for (const value of good.concat(bad)) {
+			// An empty option is no option, in UCI as in LuCI, which deletes it.
+			const options = Object.assign({}, inGlobal ? {} : RECORD, context, { [name]: value });
+			if (value === '')
+				delete options[name];
+			const refusal = inGlobal ? daemonRefusal(options, RECORD) : daemonRefusal({}, options);
+			const pageTakes = validate(value) === true;
+			assert.equal(refusal === null, pageTakes, `${name} ${JSON.stringify(value)}: dynhost said ${refusal}`);
+			if (refusal !== null)
+				// A value error names option 'x'; the UCI parser, which refuses most control
+				// characters before any value is checked, names "x".
+				assert.match(refusal, new RegExp(`option '${name}'|"${name}"`), `${name} ${JSON.stringify(value)} refused for ${name}`);
+		}
+	}
+	for (const [name, values] of Object.entries(STRICTER_THAN_DYNHOST))
+		for (const value of values) {
+			assert.equal(daemonRefusal({ [name]: value }, RECORD), null);
+			assert.notEqual((await validateOf(name))(value), true);
+		}
+});
+
+test('enabled reads every boolean word dynhost knows', async () => {
+	const { view, luci, records, option } = await renderedForm();
+	for (const word of ['1', 'on', 'true', 'yes', 'enabled'])
+		assert.equal(view.flagValue(word), '1', word);
+	for (const word of ['0', 'off', 'false', 'no', 'disabled'])
+		assert.equal(view.flagValue(word), '0', word);
+	assert.equal(view.flagValue(undefined), undefined, 'missing: the checkbox default, enabled');
+	assert.equal(view.flagValue('maybe'), 'maybe', 'dynhost refuses it; the page does not guess');
+
+	luci.uciData.dynhost = [{ '.name': 'home', '.type': 'record', enabled: 'yes' }];
+	assert.equal(option(records, 'enabled').load('home'), '1', "'yes' shows ticked, and saving keeps it enabled");
+	luci.uciData.dynhost[0].enabled = 'off';
+	assert.equal(option(records, 'enabled').load('home'), '0');
+});
+
+test('two enabled records for one host name and family are refused, as dynhost does', async () => {
+	const { view, luci, map, records, option } = await renderedForm();
+	const others = [
+		{ name: 'home4', hostname: 'home.example.com', family: 'ipv4', enabled: true },
+		{ name: 'old', hostname: 'old.example.com', family: 'ipv4', enabled: false }
+	];
+	const candidate = (fields) => Object.assign({ name: 'new', hostname: 'HOME.example.com', family: 'ipv4', enabled: true }, fields);
+	assert.equal(view.duplicateRecord(others, candidate({})), 'home4', 'names compare without case');
+	assert.equal(view.duplicateRecord(others, candidate({ family: 'ipv6' })), null, 'A and AAAA are two records');
+	assert.equal(view.duplicateRecord(others, candidate({ enabled: false })), null, 'a disabled record sends nothing');
+	assert.equal(view.duplicateRecord(others, candidate({ hostname: 'old.example.com' })), null);
+	assert.equal(view.duplicateRecord(others, candidate({ name: 'home4' })), null, 'a record is not its own duplicate');
+
+	// The validator in the form: the other records from uci, this one from its widgets.
+	luci.uciData.dynhost = [
+		{ '.name': 'home4', '.type': 'record', hostname: 'home.example.com', family: 'ipv4' },
+		{ '.name': 'home6', '.type': 'record', hostname: 'home.example.com', family: 'ipv6', enabled: '0' }
+	];
+	const hostname = option(records, 'hostname');
+	map.formValues.new = { family: 'ipv4', enabled: '1' };
+	assert.match(hostname.validate('new', 'home.example.com'), /home4/);
+	map.formValues.new = { family: 'ipv6', enabled: '1' };
+	assert.equal(hostname.validate('new', 'home.example.com'), true, 'home6 is disabled');
+	map.formValues.new = { family: 'ipv4', enabled: '0' };
+	assert.equal(hostname.validate('new', 'home.example.com'), true);
+	map.formValues.home4 = { family: 'ipv4', enabled: '1' };
+	assert.equal(hostname.validate('home4', 'home.example.com'), true, 'editing a record does not clash with itself');
+});
