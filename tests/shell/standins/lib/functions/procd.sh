@@ -11,27 +11,23 @@
 
 procd_lock() { return 0; }
 
-procd_open_service() { record_in procd procd_open_service "$@"; }
 procd_close_service() {
 	service_triggers
 	type service_data >/dev/null 2>&1 && service_data
 	record_in procd procd_close_service "$@"
 }
-procd_open_instance() { record_in procd procd_open_instance "$@"; }
-procd_close_instance() { record_in procd procd_close_instance "$@"; }
-procd_set_param() { record_in procd procd_set_param "$@"; }
-procd_append_param() { record_in procd procd_append_param "$@"; }
-procd_add_instance() { record_in procd procd_add_instance "$@"; }
-procd_add_reload_trigger() { record_in procd procd_add_reload_trigger "$@"; }
-procd_add_interface_trigger() { record_in procd procd_add_interface_trigger "$@"; }
-procd_add_reload_interface_trigger() { record_in procd procd_add_reload_interface_trigger "$@"; }
-procd_add_config_trigger() { record_in procd procd_add_config_trigger "$@"; }
-procd_add_raw_trigger() { record_in procd procd_add_raw_trigger "$@"; }
-procd_open_trigger() { record_in procd procd_open_trigger "$@"; }
-procd_close_trigger() { record_in procd procd_close_trigger "$@"; }
-procd_kill() { record_in procd procd_kill "$@"; }
-procd_send_signal() { record_in procd procd_send_signal "$@"; }
-procd_set_config_changed() { record_in procd procd_set_config_changed "$@"; }
+
+# The calls that only need recording.
+for recorded_call in \
+	procd_open_service procd_open_instance procd_close_instance procd_set_param procd_append_param \
+	procd_add_instance procd_add_reload_trigger procd_add_interface_trigger \
+	procd_add_reload_interface_trigger procd_add_config_trigger procd_add_raw_trigger \
+	procd_open_trigger procd_close_trigger procd_kill procd_send_signal procd_set_config_changed \
+	json_init json_add_object json_close_object json_add_array json_close_array json_add_string \
+	json_add_int json_add_boolean; do
+	eval "$recorded_call() { record_in procd $recorded_call \"\$@\"; }"
+done
+unset recorded_call
 
 # As the real one: the validation function is called with no section; its validate_data
 # output is a list of json_* calls describing the options, recorded here.
@@ -39,15 +35,6 @@ procd_add_validation() {
 	record_in procd procd_add_validation "$@"
 	"$@"
 }
-
-json_init() { record_in procd json_init "$@"; }
-json_add_object() { record_in procd json_add_object "$@"; }
-json_close_object() { record_in procd json_close_object "$@"; }
-json_add_array() { record_in procd json_add_array "$@"; }
-json_close_array() { record_in procd json_close_array "$@"; }
-json_add_string() { record_in procd json_add_string "$@"; }
-json_add_int() { record_in procd json_add_int "$@"; }
-json_add_boolean() { record_in procd json_add_boolean "$@"; }
 
 procd_running() {
 	record_in procd procd_running "$@"
