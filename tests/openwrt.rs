@@ -15,6 +15,9 @@
 //! Without one of them a test prints `skipped: <reason>` and passes, unless
 //! `DYNHOST_REQUIRE_TOOLS` is set (CI sets it): then it fails.
 
+mod common;
+
+use common::TempDir;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -66,34 +69,6 @@ fn tool(name: &str, package: &str) -> Option<PathBuf> {
         let _ = writeln!(std::io::stderr(), "skipped: {reason} ({test})");
     }
     found
-}
-
-/// A fresh empty directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "dynhost-openwrt-{tag}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs `command` with only `PATH` (= `path`) and `TMPDIR` in its environment, stdin closed,

@@ -10,13 +10,15 @@
 //!   machine and byte order for the architecture, a plain executable on MIPS, stripped), and
 //!   `DYNHOST_CHECK_ARCHS="mips_24kc ..."` requires a package for each architecture named.
 
+mod common;
+
+use common::TempDir;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const PKG: &str = "dynhost";
@@ -993,29 +995,6 @@ fn report(errors: &[String]) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("time")
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "dynhost-packages-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 const EPOCH: u64 = 1_700_000_000;
 
 fn pack(binary: &Path, arch: &str, out: &Path, openwrt: Option<&Path>) -> std::process::Output {
@@ -1090,12 +1069,12 @@ fn feed_makefile_matches_the_crate() {
 #[test]
 fn a_packed_binary_is_laid_out_as_ipkg_build_makes_it() {
     let tmp = TempDir::new("fake");
-    let binary = tmp.0.join("dynhost");
+    let binary = tmp.path().join("dynhost");
     fs::write(&binary, b"\x7fELF stand-in for the router binary\n").expect("write");
     let feed = parse_feed(&openwrt_dir());
     let mut errors = Vec::new();
     for arch in ["mips_24kc", "x86_64"] {
-        let ipk = pack_ok(&binary, arch, &tmp.0.join("dist"), None);
+        let ipk = pack_ok(&binary, arch, &tmp.path().join("dist"), None);
         let checked = check_ipk(&ipk, &feed, Some(EPOCH), &mut errors).expect("checked");
         assert_eq!(checked.arch, arch);
         assert_eq!(
@@ -1103,7 +1082,7 @@ fn a_packed_binary_is_laid_out_as_ipkg_build_makes_it() {
             fs::read(&binary).expect("read"),
             "the binary, unchanged"
         );
-        let tree = tmp.0.join("dist/apk-tree").join(arch);
+        let tree = tmp.path().join("dist/apk-tree").join(arch);
         check_apk_tree(&tree, &feed, arch, &checked.binary, &mut errors);
     }
     report(&errors);
@@ -1112,11 +1091,11 @@ fn a_packed_binary_is_laid_out_as_ipkg_build_makes_it() {
 #[test]
 fn packing_is_reproducible() {
     let tmp = TempDir::new("repro");
-    let binary = tmp.0.join("dynhost");
+    let binary = tmp.path().join("dynhost");
     fs::write(&binary, vec![0x5a; 4096]).expect("write");
-    let first = fs::read(pack_ok(&binary, "mipsel_24kc", &tmp.0.join("a"), None)).expect("a");
+    let first = fs::read(pack_ok(&binary, "mipsel_24kc", &tmp.path().join("a"), None)).expect("a");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let second = fs::read(pack_ok(&binary, "mipsel_24kc", &tmp.0.join("b"), None)).expect("b");
+    let second = fs::read(pack_ok(&binary, "mipsel_24kc", &tmp.path().join("b"), None)).expect("b");
     assert!(first == second, "two packings of the same input differ");
 }
 
@@ -1125,7 +1104,7 @@ fn modes_come_from_the_install_section_not_from_the_checkout() {
     // A checkout with odd modes (a umask of 077, a script made executable by hand) must still
     // give 0755 / 0644 / 0600, as $(INSTALL_BIN) / $(INSTALL_DATA) / $(INSTALL_CONF) do.
     let tmp = TempDir::new("modes");
-    let openwrt = tmp.0.join("openwrt");
+    let openwrt = tmp.path().join("openwrt");
     fs::create_dir_all(openwrt.join("files")).expect("mkdir");
     fs::copy(openwrt_dir().join("Makefile"), openwrt.join("Makefile")).expect("copy");
     for (name, mode) in [
@@ -1137,13 +1116,13 @@ fn modes_come_from_the_install_section_not_from_the_checkout() {
         fs::copy(openwrt_dir().join("files").join(name), &to).expect("copy");
         fs::set_permissions(&to, fs::Permissions::from_mode(mode)).expect("chmod");
     }
-    let binary = tmp.0.join("dynhost");
+    let binary = tmp.path().join("dynhost");
     fs::write(&binary, b"binary").expect("write");
     fs::set_permissions(&binary, fs::Permissions::from_mode(0o600)).expect("chmod");
     let ipk = pack_ok(
         &binary,
         "aarch64_cortex-a53",
-        &tmp.0.join("dist"),
+        &tmp.path().join("dist"),
         Some(&openwrt),
     );
     let mut errors = Vec::new();
@@ -1154,7 +1133,7 @@ fn modes_come_from_the_install_section_not_from_the_checkout() {
 #[test]
 fn a_makefile_version_other_than_the_crates_is_refused() {
     let tmp = TempDir::new("version");
-    let openwrt = tmp.0.join("openwrt");
+    let openwrt = tmp.path().join("openwrt");
     fs::create_dir_all(&openwrt).expect("mkdir");
     let status = Command::new("cp")
         .arg("-r")
@@ -1173,9 +1152,9 @@ fn a_makefile_version_other_than_the_crates_is_refused() {
         "the Makefile names PKG_VERSION:=<Cargo.toml's version>"
     );
     fs::write(openwrt.join("Makefile"), changed).expect("write");
-    let binary = tmp.0.join("dynhost");
+    let binary = tmp.path().join("dynhost");
     fs::write(&binary, b"binary").expect("write");
-    let output = pack(&binary, "x86_64", &tmp.0.join("dist"), Some(&openwrt));
+    let output = pack(&binary, "x86_64", &tmp.path().join("dist"), Some(&openwrt));
     assert!(
         !output.status.success(),
         "packed a package with another version"
@@ -1183,8 +1162,8 @@ fn a_makefile_version_other_than_the_crates_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Cargo.toml"), "{stderr}");
     assert!(
-        !tmp.0.join("dist").exists()
-            || fs::read_dir(tmp.0.join("dist"))
+        !tmp.path().join("dist").exists()
+            || fs::read_dir(tmp.path().join("dist"))
                 .expect("ls")
                 .next()
                 .is_none()
@@ -1203,7 +1182,7 @@ fn the_luci_page_is_packed_as_luci_mk_installs_it() {
     );
     let tmp = TempDir::new("luci");
     let output = Command::new(Path::new(ROOT).join("scripts/pack-luci-ipk"))
-        .arg(&tmp.0)
+        .arg(tmp.path())
         .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
         .output()
         .expect("run scripts/pack-luci-ipk");
@@ -1212,7 +1191,9 @@ fn the_luci_page_is_packed_as_luci_mk_installs_it() {
         "scripts/pack-luci-ipk failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let ipk = tmp.0.join(format!("{LUCI_PKG}_{}_all.ipk", feed.version));
+    let ipk = tmp
+        .path()
+        .join(format!("{LUCI_PKG}_{}_all.ipk", feed.version));
     let mut errors = Vec::new();
     check_luci_ipk(&ipk, &feed, Some(EPOCH), &mut errors);
     report(&errors);
