@@ -63,7 +63,7 @@ check_eq "start: says nothing" "" "$out$err"
 instance=$(log_of procd | sed -n '/^procd_open_instance/,/^procd_close_instance/p')
 check_eq "start: the procd instance: dynhost run, respawn, log to syslog, reload by SIGHUP" \
 "procd_open_instance [dynhost]
-procd_set_param [command] [/usr/bin/dynhost] [run]
+procd_set_param [command] [/usr/bin/dynhost] [--syslog] [run]
 procd_set_param [respawn]
 procd_set_param [stdout] [1]
 procd_set_param [stderr] [1]
