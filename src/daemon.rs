@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use crate::cli::UpdateSelection;
 use crate::config::{Config, Source};
 use crate::error::Error;
+use crate::netlink;
 use crate::pass;
-use crate::source;
 use crate::state::StateDir;
 use crate::sys::{self, NetlinkSocket, SignalFd};
 use crate::transport::Https;
@@ -200,7 +200,7 @@ fn drain(notifications: &NetlinkSocket) -> Changed {
     let mut changed = Changed::Nothing;
     loop {
         match notifications.receive(&mut buffer) {
-            Ok(length) => changed.merge(source::changed_devices(&buffer[..length]).map_or_else(
+            Ok(length) => changed.merge(netlink::changed_devices(&buffer[..length]).map_or_else(
                 |error| {
                     log::debug!("address notification: {error}");
                     Changed::Anything
@@ -274,7 +274,7 @@ fn selection(config: &Config, scope: &Scope) -> Option<UpdateSelection> {
                 Source::Netlink {
                     device: Some(device),
                 },
-            ) => changed.covers(source::device_index(device)),
+            ) => changed.covers(netlink::device_index(device)),
             // The interface's device is known only to ubus, at the pass.
             (Scope::Local(_), _) => true,
         })
@@ -529,7 +529,7 @@ config record 'off'
         let names = |scope| selection(&config, &scope).map(|s| s.records);
         let all: Vec<String> = ["local", "web", "loopback"].map(String::from).into();
         assert_eq!(names(Scope::All), Some(all));
-        let lo = source::device_index("lo").expect("every namespace has lo");
+        let lo = netlink::device_index("lo").expect("every namespace has lo");
         assert_eq!(
             names(Scope::Local(devices(&[lo]))),
             Some(vec!["local".into(), "loopback".into()])
