@@ -2,9 +2,10 @@
 //! publishing rules (`crate::rules`) pick the one to publish.
 
 mod command;
+pub mod netifd;
 mod netlink;
 mod script;
-pub mod ubus;
+mod ubus;
 mod web;
 
 pub use netlink::default_route_addresses;
