@@ -2,6 +2,7 @@
 //! that each target drives the very parser the program runs.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 mod decision;
