@@ -6,6 +6,7 @@ use getopts::{Options, ParsingStyle};
 
 use crate::config::DEFAULT_CONFIG_PATH;
 use crate::error::Error;
+use crate::pass::Selection;
 use crate::state::DEFAULT_STATE_DIR;
 
 pub const USAGE: &str = "\
@@ -45,20 +46,12 @@ pub enum Verbosity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Update(UpdateSelection),
+    Update(Selection),
     Run,
     Status { json: bool },
     Check { json: bool },
     Help,
     Version,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateSelection {
-    /// Section or host names; empty selects every enabled record.
-    pub records: Vec<String>,
-    pub interface: Option<String>,
-    pub force: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +142,7 @@ fn parse_command(name: &str, args: &[String]) -> Result<Command, Error> {
         return Ok(Command::Help);
     }
     Ok(match name {
-        "update" => Command::Update(UpdateSelection {
+        "update" => Command::Update(Selection {
             records: matches.opt_strs("r"),
             interface: matches.opt_str("i"),
             force: matches.opt_present("f"),
@@ -188,7 +181,7 @@ mod tests {
         assert_eq!(cli.state_dir, PathBuf::from("/var/run/dynhost"));
         assert_eq!(cli.verbosity, Verbosity::Normal);
         assert!(!cli.syslog);
-        assert_eq!(cli.command, Command::Update(UpdateSelection::default()));
+        assert_eq!(cli.command, Command::Update(Selection::default()));
     }
 
     #[test]
@@ -204,7 +197,7 @@ mod tests {
     fn update_takes_records_interface_and_force() {
         assert_eq!(
             command("update -r home -r office --interface wan6 -f"),
-            Command::Update(UpdateSelection {
+            Command::Update(Selection {
                 records: vec!["home".into(), "office".into()],
                 interface: Some("wan6".into()),
                 force: true,

@@ -123,6 +123,19 @@ pub struct Record {
     pub cacert: PathBuf,
 }
 
+impl Record {
+    /// Whether `wanted`, as `update -r` takes it, names this record: its section name or its
+    /// host name.
+    pub fn answers_to(&self, wanted: &str) -> bool {
+        self.name == wanted || self.hostname.eq_ignore_ascii_case(wanted)
+    }
+
+    /// How the record is named in log lines: what the owner wrote and what the server sees.
+    pub fn label(&self) -> String {
+        format!("{} ({} {})", self.name, self.hostname, self.family.name())
+    }
+}
+
 const GLOBAL_TYPE: &str = "dynhost";
 const RECORD_TYPE: &str = "record";
 /// A week: longer would leave a changed address unpublished for longer than anyone wants, and

@@ -2,11 +2,13 @@
 //! that each target drives the very parser the program runs.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 mod decision;
 pub mod error;
 pub mod logger;
+pub mod netlink;
 pub mod pass;
 pub mod protocol;
 pub mod report;

@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dynhost::{cli, config, daemon, error, logger, pass, report, state, transport};
+use dynhost::{cli, clock, config, daemon, error, logger, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -61,13 +61,15 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         }
         Command::Update(selection) => {
             let (config, state_dir) = load(cli)?;
+            let records = pass::select(&config, selection)?;
             let mut transport = transport::Https::new(config.global.timeout);
             pass::run(
-                &config,
-                selection,
+                &records,
+                selection.force,
+                config.global.timeout,
                 &state_dir,
                 &mut transport,
-                &pass::unix_now,
+                &clock::unix_now,
             )
         }
         Command::Run => {
@@ -79,7 +81,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             let (config, state_dir) = load(cli)?;
             println!(
                 "{}",
-                report::status(&config, &state_dir, pass::unix_now(), *json)
+                report::status(&config, &state_dir, clock::unix_now(), *json)
             );
             Ok(None)
         }
@@ -94,8 +96,13 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             };
             let state_dir = StateDir::open(&cli.state_dir)?;
             let mut transport = transport::Https::new(config.global.timeout);
-            let (text, all_found) =
-                report::check(&config, &state_dir, &mut transport, pass::unix_now(), *json);
+            let (text, all_found) = report::check(
+                &config,
+                &state_dir,
+                &mut transport,
+                clock::unix_now(),
+                *json,
+            );
             println!("{text}");
             Ok((!all_found).then_some(Severity::Transient))
         }

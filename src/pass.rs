@@ -1,10 +1,10 @@
 //! One pass over the selected records: detect, decide, send, remember. Shared by `update` and
-//! (later) the daemon, so both follow the same rules and the same lock.
+//! the daemon, so both follow the same rules and the same lock.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::UpdateSelection;
+use crate::clock::Clock;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::error::{Error, Severity};
@@ -13,21 +13,18 @@ use crate::source;
 use crate::state::{Outcome, StateDir};
 use crate::transport::{Request, Transport};
 
-/// Unix seconds; injected so tests control time.
-pub type Clock = dyn Fn() -> u64;
-
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+/// What `update` was asked for: records by section or host name, and a logical interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Section or host names; empty selects every enabled record.
+    pub records: Vec<String>,
+    pub interface: Option<String>,
+    pub force: bool,
 }
 
 /// The records a selection names, in config order; naming an unknown or disabled record is a
 /// usage error rather than a silent no-op.
-pub fn select<'a>(
-    config: &'a Config,
-    selection: &UpdateSelection,
-) -> Result<Vec<&'a Record>, Error> {
+pub fn select<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a Record>, Error> {
     for wanted in &selection.records {
         match config
             .records
@@ -65,34 +62,24 @@ pub fn select<'a>(
         .collect())
 }
 
-impl Record {
-    fn answers_to(&self, wanted: &str) -> bool {
-        self.name == wanted || self.hostname.eq_ignore_ascii_case(wanted)
-    }
-
-    /// How the record is named in log lines: what the owner wrote and what the server sees.
-    pub fn label(&self) -> String {
-        format!("{} ({} {})", self.name, self.hostname, self.family.name())
-    }
-}
-
-/// Runs one pass and returns the worst severity met, `None` when every record is current.
-/// Holds the state dir's lock throughout, so a concurrent run waits and then sees our result.
+/// Runs one pass over `records` (`force`: send even to those that are current) and returns the
+/// worst severity met, `None` when every record is current. Holds the state dir's lock
+/// throughout, so a concurrent run waits and then sees our result.
 pub fn run(
-    config: &Config,
-    selection: &UpdateSelection,
+    records: &[&Record],
+    force: bool,
+    timeout: Duration,
     state_dir: &StateDir,
     transport: &mut dyn Transport,
     now: &Clock,
 ) -> Result<Option<Severity>, Error> {
-    let records = select(config, selection)?;
     let _lock = state_dir.lock()?;
     let mut worst = None;
-    for record in records {
+    for &record in records {
         let context = RecordContext {
             record,
-            timeout: config.global.timeout,
-            force: selection.force,
+            timeout,
+            force,
             state_dir,
             now,
         };

@@ -2,7 +2,7 @@
 //!
 //! This is the only module of dynhost allowed to contain `unsafe`. Every wrapper is small, checks
 //! the call's result and returns `std::io::Result`; every `unsafe` block says why it is sound.
-//! Parsing what the kernel sends is left to safe code elsewhere (`source::netlink`).
+//! Parsing what the kernel sends is left to safe code elsewhere (`crate::netlink`).
 
 use std::ffi::{CStr, CString};
 use std::io;
