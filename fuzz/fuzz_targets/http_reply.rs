@@ -12,9 +12,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dynhost::config::Family;
-use dynhost::error::{Error, Severity};
-use dynhost::protocol::{self, Refusal, MAX_REPLY_BYTES};
-use dynhost::transport::{self, Request};
+use dynhost::error::{Error, Refusal, Severity};
+use dynhost::protocol;
+use dynhost::transport::{self, HttpReply, Request, MAX_REPLY_BYTES};
 use dynhost_fuzz::assert_error_is_one_line;
 use libfuzzer_sys::fuzz_target;
 use ureq::config::Config;
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// Every reply falls in exactly one of the README's classes (success, a transient failure that
 /// is retried, a refusal that stops the record), and only when its status and body allow it.
-fn check_class(reply: &protocol::HttpReply) {
+fn check_class(reply: &HttpReply) {
     let outcome = protocol::classify(reply);
     let status = reply.status;
     let text = String::from_utf8_lossy(&reply.body);

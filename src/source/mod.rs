@@ -1,7 +1,7 @@
 //! Where a record's current address comes from: each source lists candidates, and the
 //! publishing rules (`crate::rules`) pick the one to publish.
 
-mod command;
+mod child;
 pub mod netifd;
 mod netlink;
 mod script;
