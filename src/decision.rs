@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use crate::config::Record;
 use crate::error::{Error, Refusal};
-use crate::protocol::Accepted;
+use crate::method::Accepted;
 use crate::state::{Outcome, RecordState};
 
 /// The first retry after a transient failure waits this long; each further failure doubles it.

@@ -1,10 +1,41 @@
-//! The DynHost (dyndns2) exchange without any I/O: what to ask, and what the answer means.
+//! The DynHost (dyndns2) method: one GET per record with HTTP Basic authentication. What to ask
+//! and what the answer means are pure; [`DynHost::publish`] sends the request over the
+//! transport it is given.
 
 use std::net::IpAddr;
 
+use super::{Accepted, Method};
 use crate::config::Record;
 use crate::error::{excerpt, Error, Refusal};
-use crate::transport::HttpReply;
+use crate::transport::{HttpReply, Request, Transport};
+
+/// OVHcloud's DynHost: the record's `server`, `username` and `password`.
+pub struct DynHost;
+
+impl Method for DynHost {
+    fn publish(
+        &mut self,
+        record: &Record,
+        address: IpAddr,
+        transport: &mut dyn Transport,
+    ) -> Result<Accepted, Error> {
+        let request = update_request(record, address);
+        log::debug!("{}: GET {}", record.label(), request.url);
+        let get = Request {
+            url: &request.url,
+            authorization: Some(&request.authorization),
+            family: None,
+        };
+        let reply = transport.get(&get, &record.cacert)?;
+        log::debug!(
+            "{}: HTTP {} {:?}",
+            record.label(),
+            reply.status,
+            String::from_utf8_lossy(&reply.body).trim()
+        );
+        classify(&reply)
+    }
+}
 
 /// One update request, ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,15 +44,6 @@ pub struct UpdateRequest {
     pub url: String,
     /// The value of the `Authorization` header: never log it.
     pub authorization: String,
-}
-
-/// A successful reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    /// `false` for `nochg`: the record already had the address.
-    pub changed: bool,
-    /// The address the server says the record now holds, when it names one.
-    pub address: Option<IpAddr>,
 }
 
 pub fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
