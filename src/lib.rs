@@ -10,6 +10,7 @@ pub mod error;
 pub mod method;
 pub mod netlink;
 pub mod pass;
+mod plan;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -10,6 +10,7 @@ use crate::decision::{self, Decision};
 use crate::error::{Error, Refusal, Severity};
 use crate::method::dynhost::DynHost;
 use crate::method::Method;
+use crate::plan;
 use crate::source;
 use crate::state::{Outcome, StateDir};
 use crate::transport::Transport;
@@ -136,10 +137,11 @@ impl Pass<'_> {
         transport: &mut dyn Transport,
     ) -> Result<(), Failure> {
         let state = self.state_dir.load(record);
-        let address = source::current_address(record, state.published, self.timeout, transport)?;
-        let fingerprint = decision::fingerprint(record);
+        let detected = source::detect(record, self.timeout, transport);
         let now = (self.now)();
-        let why = match decision::decide(address, &state, &fingerprint, now, self.force) {
+        let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
+        let fingerprint = decision::fingerprint(record);
+        let why = match decision {
             Decision::Send(why) => why,
             Decision::Skip(why) => {
                 log::info!("{}: {why}, nothing sent", record.label());

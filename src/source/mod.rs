@@ -71,16 +71,3 @@ pub fn choose(record: &Record, detection: Detection, published: Option<IpAddr>) 
         web_would_help,
     )
 }
-
-/// The address to publish for `record` now.
-pub fn current_address(
-    record: &Record,
-    published: Option<IpAddr>,
-    timeout: Duration,
-    transport: &mut dyn Transport,
-) -> Result<IpAddr, Error> {
-    let detection = detect(record, timeout, transport)?;
-    choose(record, detection, published)
-        .outcome
-        .map_err(Error::Address)
-}
