@@ -10,7 +10,7 @@ use crate::error::{excerpt, Error, Refusal};
 use crate::transport::{HttpReply, Request, Transport};
 
 /// OVHcloud's DynHost: the record's `server`, `username` and `password`.
-pub struct DynHost;
+pub(crate) struct DynHost;
 
 impl Method for DynHost {
     fn publish(
@@ -39,14 +39,14 @@ impl Method for DynHost {
 
 /// One update request, ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
+pub(crate) struct UpdateRequest {
     /// The whole URL; it holds no credentials, so it may be logged.
     pub url: String,
     /// The value of the `Authorization` header: never log it.
     pub authorization: String,
 }
 
-pub fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
+pub(crate) fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
     let base = record.server.trim_end_matches('/');
     let url = format!(
         "{base}/nic/update?system=dyndns&hostname={}&myip={}",

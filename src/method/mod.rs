@@ -21,7 +21,7 @@ pub struct Accepted {
 /// One way to publish an address. A value serves one pass, so it may keep what it learnt from
 /// the server during the pass; `transport` keeps the pass's connections, and a method may make
 /// as many requests over it as its exchange takes.
-pub trait Method {
+pub(crate) trait Method {
     /// Publishes `address` for `record`: `Ok` once the record holds it, else the error says
     /// whether retrying can help ([`Error::severity`]).
     fn publish(
