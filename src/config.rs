@@ -16,6 +16,87 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
 pub const DEFAULT_CACERT: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+const DEFAULT_CHECK_INTERVAL_SECS: u64 = 600;
+/// A week at most: longer would leave a changed address unpublished for longer than anyone
+/// wants, and keeps deadline arithmetic far from overflow.
+const CHECK_INTERVAL_SECS: RangeInclusive<u64> = 30..=7 * 24 * 60 * 60;
+/// The logical interfaces of OpenWrt's default WAN, which a record of each family follows
+/// unless told otherwise.
+const DEFAULT_IPV4_INTERFACE: &str = "wan";
+const DEFAULT_IPV6_INTERFACE: &str = "wan6";
+
+/// The init script, the hotplug script, the LuCI page and the README repeat these defaults and
+/// limits in their own languages: they must say what dynhost does.
+#[cfg(test)]
+mod written_elsewhere {
+    use super::*;
+
+    fn read(path: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path:?}: {error}"))
+    }
+
+    fn assert_says(path: &str, expected: &[String]) {
+        let text = read(path);
+        for line in expected {
+            assert!(text.contains(line.as_str()), "{path} does not say {line:?}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_and_limits_are_the_same_everywhere() {
+        let (interval, timeout) = (CHECK_INTERVAL_SECS, TIMEOUT_SECS);
+        let (ipv4, ipv6) = (DEFAULT_IPV4_INTERFACE, DEFAULT_IPV6_INTERFACE);
+        let (min_interval, max_interval) = (interval.start(), interval.end());
+        let (min_timeout, max_timeout) = (timeout.start(), timeout.end());
+        assert_says(
+            "openwrt/files/dynhost.init",
+            &[
+                format!(
+                    "'check_interval:range({min_interval},{max_interval}):\
+                     {DEFAULT_CHECK_INTERVAL_SECS}'"
+                ),
+                format!("'timeout:range({min_timeout},{max_timeout}):{DEFAULT_TIMEOUT_SECS}'"),
+            ],
+        );
+        assert_says(
+            "openwrt/files/dynhost.hotplug",
+            &[
+                format!("{ipv4} for ipv4 and {ipv6} for ipv6 by default"),
+                format!(
+                    "= ipv6 ]; then\n\t\tdynhost_default={ipv6}\n\telse\n\t\t\
+                     dynhost_default={ipv4}\n"
+                ),
+            ],
+        );
+        assert_says(
+            "openwrt/luci-app-dynhost/htdocs/luci-static/resources/view/dynhost/overview.js",
+            &[
+                format!("check_interval: secondsBetween({min_interval}, {max_interval}),"),
+                format!("timeout: secondsBetween({min_timeout}, {max_timeout}),"),
+                format!("({min_interval} to {max_interval})"),
+                format!("o.placeholder = '{DEFAULT_CHECK_INTERVAL_SECS}';"),
+                format!("({min_timeout} to {max_timeout})"),
+                format!("o.placeholder = '{DEFAULT_TIMEOUT_SECS}';"),
+                format!("Empty: {ipv4} for IPv4, {ipv6} for IPv6."),
+                format!("o.placeholder = '{ipv4} / {ipv6}';"),
+            ],
+        );
+        assert_says(
+            "README.md",
+            &[
+                format!(
+                    "| `check_interval` | `{DEFAULT_CHECK_INTERVAL_SECS}` | seconds between \
+                     periodic checks in `run` ({min_interval} to {max_interval}, a week) |"
+                ),
+                format!("| `timeout` | `{DEFAULT_TIMEOUT_SECS}` |"),
+                format!("({min_timeout}–{max_timeout}) |"),
+                format!("| `interface` | `{ipv4}` (ipv4), `{ipv6}` (ipv6) |"),
+            ],
+        );
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -138,9 +219,6 @@ impl Record {
 
 const GLOBAL_TYPE: &str = "dynhost";
 const RECORD_TYPE: &str = "record";
-/// A week: longer would leave a changed address unpublished for longer than anyone wants, and
-/// keeps deadline arithmetic far from overflow.
-const MAX_CHECK_INTERVAL_SECS: u64 = 7 * 24 * 60 * 60;
 
 const GLOBAL_OPTIONS: &[&str] = &["check_interval", "cacert", "timeout"];
 const RECORD_OPTIONS: &[&str] = &[
@@ -260,9 +338,13 @@ fn interpret(sections: &[Section]) -> Result<(Config, Vec<Warning>), Error> {
 
 fn global(options: &Options) -> Result<Global, Error> {
     Ok(Global {
-        check_interval: options.seconds("check_interval", 600, 30..=MAX_CHECK_INTERVAL_SECS)?,
+        check_interval: options.seconds(
+            "check_interval",
+            DEFAULT_CHECK_INTERVAL_SECS,
+            CHECK_INTERVAL_SECS,
+        )?,
         cacert: options.text("cacert")?.unwrap_or(DEFAULT_CACERT).into(),
-        timeout: options.seconds("timeout", DEFAULT_TIMEOUT_SECS, 1..=3600)?,
+        timeout: options.seconds("timeout", DEFAULT_TIMEOUT_SECS, TIMEOUT_SECS)?,
     })
 }
 
@@ -373,8 +455,8 @@ fn family(options: &Options) -> Result<Family, Error> {
 fn interface(options: &Options, family: Family) -> Result<String, Error> {
     match options.text("interface")? {
         None => Ok(match family {
-            Family::Ipv4 => "wan",
-            Family::Ipv6 => "wan6",
+            Family::Ipv4 => DEFAULT_IPV4_INTERFACE,
+            Family::Ipv6 => DEFAULT_IPV6_INTERFACE,
         }
         .to_string()),
         Some(interface) if uci::is_name(interface) => Ok(interface.to_string()),

@@ -1,3 +1,5 @@
+#![deny(unsafe_code)]
+
 use std::io::ErrorKind;
 use std::path::Path;
 use std::process::ExitCode;

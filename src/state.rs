@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Record;
-use crate::error::Error;
-use crate::protocol::Refusal;
+use crate::error::{Error, Refusal};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";

@@ -11,15 +11,26 @@ use ureq::Agent;
 
 use crate::config::Family;
 use crate::error::Error;
-use crate::protocol::{HttpReply, MAX_REPLY_BYTES};
 
 pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
+/// Replies (DynHost's, an echo service's) are tens of bytes; anything near this is not one.
+pub const MAX_REPLY_BYTES: u64 = 4096;
 
 /// The one thing the update logic and the web source need from the network, so tests can stand
 /// in for it.
 pub trait Transport {
     /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error>;
+}
+
+/// What came back over HTTP, before interpretation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// At most [`MAX_REPLY_BYTES`].
+    pub body: Vec<u8>,
+    /// The `Location` header of a redirect, which is never followed.
+    pub location: Option<String>,
 }
 
 pub struct Request<'a> {
@@ -152,5 +163,19 @@ fn describe(error: ureq::Error) -> Error {
         ureq::Error::Timeout(_) => Error::Transport("timed out".into()),
         ureq::Error::HostNotFound => Error::Transport("host name not found".into()),
         other => Error::Transport(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::HttpReply;
+
+    /// A reply without a `Location`, for the tests of everything that reads replies.
+    pub(crate) fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.as_bytes().to_vec(),
+            location: None,
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
-use super::command::{self, RunError, Stderr};
+use super::child::{self, RunError, Stderr};
 use super::netifd::{device, extract, parse_dump, parse_status, status_call, DUMP_CALL};
 use crate::config::Family;
 use crate::error::Error;
@@ -125,7 +125,7 @@ fn call(
     timeout: Duration,
 ) -> Result<String, CallFailure> {
     let fail = |message: String| CallFailure::Other(Error::Address(message));
-    let output = command::run(
+    let output = child::run(
         program,
         &["-S", "call", object, method],
         remaining,

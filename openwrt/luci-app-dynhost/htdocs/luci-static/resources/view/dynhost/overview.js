@@ -216,7 +216,7 @@ function recordsInUci() {
 }
 
 // What the last result means and what the owner can do about it. The refusals are those of
-// Refusal in src/protocol.rs: each blocks the record until its settings change, except abuse,
+// Refusal in src/error.rs: each blocks the record until its settings change, except abuse,
 // which ends by itself (decision.rs ABUSE_LOCKOUT_SECS, a day).
 const RESULTS = {
 	good: { state: 'ok', text: _('updated: the record now points at this address') },
