@@ -1,5 +1,5 @@
 //! The DynHost (dyndns2) method: one GET per record with HTTP Basic authentication. What to ask
-//! and what the answer means are pure; [`DynHost::publish`] sends the request over the
+//! and what the answer means are pure; `DynHost::publish` sends the request over the
 //! transport it is given.
 
 use std::net::IpAddr;

@@ -9,14 +9,14 @@
 //! taken from `libc` (`size_of`, `offset_of!`). The parser is built from small pieces that never
 //! panic and never hand out bytes beyond what they were given:
 //!
-//! - [`wire`]: [`Messages`](wire::Messages) splits a datagram into messages, and
+//! - [`wire`]: [`Messages`] splits a datagram into messages, and
 //!   [`Attributes`](wire::Attributes) a message into attributes, both framed by the same code;
 //!   neither yields anything that runs past its container: that is an error, after which they
-//!   yield nothing more. [`Reply`](wire::Reply) checks the framing of a whole reply, datagram by
-//!   datagram (sequence number, port, `NLMSG_DONE`, `NLMSG_ERROR`, `NLM_F_DUMP_INTR`), and hands
-//!   each data message to a [`Gather`](wire::Gather);
-//! - [`dump`]: the gatherers, [`AddressGather`](dump::AddressGather) and
-//!   [`RouteGather`](dump::RouteGather), pure functions of the bytes.
+//!   yield nothing more. [`Reply`] checks the framing of a whole reply, datagram by datagram
+//!   (sequence number, port, `NLMSG_DONE`, `NLMSG_ERROR`, `NLM_F_DUMP_INTR`), and hands each
+//!   data message to a [`Gather`];
+//! - [`dump`]: the gatherers, [`AddressGather`] and [`RouteGather`], pure functions of the
+//!   bytes.
 
 #![forbid(unsafe_code)]
 
