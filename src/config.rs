@@ -16,6 +16,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
 pub const DEFAULT_CACERT: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// A config of a thousand records is a few hundred KiB: anything larger is a mistake, and a
+/// 64 MB router must not try to hold it.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -156,24 +159,40 @@ impl Config {
     /// Reads, parses and validates the config file. Warns when other users may read it.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let io_error = |error| Error::io(path, error);
-        let mut file = File::open(path).map_err(io_error)?;
-        // The mode of the file that was opened, not of whatever the path names a moment later.
-        let mode = file.metadata().map_err(io_error)?.permissions().mode();
+        let file = File::open(path).map_err(io_error)?;
+        // The file that was opened, not whatever the path names a moment later.
+        let metadata = file.metadata().map_err(io_error)?;
+        let mode = metadata.permissions().mode();
         if mode & 0o004 != 0 {
             log::warn!(
                 "{}: other users can read this file, and it holds passwords: chmod 600 it",
                 path.display()
             );
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(io_error)?;
+        let mut text = Vec::new();
+        // The bound is also read through, in case the file grows after its size was checked.
+        let size = metadata.len();
+        if size <= MAX_CONFIG_BYTES {
+            file.take(MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut text)
+                .map_err(io_error)?;
+        }
+        if size > MAX_CONFIG_BYTES || text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!("larger than {MAX_CONFIG_BYTES} bytes (1 MiB): refused unread"),
+                ),
+            ));
+        }
         let config = Config::parse(path, &text)?;
         config.check_cacerts()?;
         Ok(config)
     }
 
     /// Parses and validates config text; `path` only names the file in messages.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+    pub fn parse(path: &Path, text: impl AsRef<[u8]>) -> Result<Config, Error> {
         let sections = uci::parse(text).map_err(|error| Error::ConfigSyntax {
             path: path.to_path_buf(),
             line: error.line,
@@ -468,6 +487,11 @@ fn is_https_url(url: &str) -> bool {
         && !url.contains(|character: char| character.is_whitespace() || character.is_control())
 }
 
+/// Tabs and line ends are text; other control characters never are.
+fn is_forbidden_in_value(character: char) -> bool {
+    character < ' ' && !matches!(character, '\t' | '\n' | '\r')
+}
+
 /// Two records for one name would overwrite each other's address, or send the same update twice.
 fn check_unique_hostnames(records: &[Record]) -> Result<(), Error> {
     let enabled: Vec<&Record> = records.iter().filter(|record| record.enabled).collect();
@@ -514,10 +538,21 @@ impl<'a> Options<'a> {
         self.section.and_then(|section| section.option(option))
     }
 
+    /// Every value dynhost uses is read here: libuci takes any byte, but a value that is not
+    /// text, or holds a control character, could change a request or a log line once sent.
     fn text(&self, option: &str) -> Result<Option<&'a str>, Error> {
         match self.entry(option).map(|entry| &entry.value) {
             None => Ok(None),
-            Some(Value::Single(text)) => Ok(Some(text)),
+            Some(Value::Single(bytes)) => match std::str::from_utf8(bytes) {
+                Err(_) => Err(self.invalid(option, "is not UTF-8 text")),
+                Ok(text) => match text.chars().find(|&c| is_forbidden_in_value(c)) {
+                    Some(character) => Err(self.invalid(
+                        option,
+                        format!("holds the control character U+{:04X}", u32::from(character)),
+                    )),
+                    None => Ok(Some(text)),
+                },
+            },
             Some(Value::List(_)) => {
                 Err(self.invalid(option, "is a list: write it once, as 'option', not 'list'"))
             }
@@ -874,9 +909,57 @@ mod tests {
             assert_eq!((section.as_str(), missing.as_str()), ("home", option));
             assert!(message.contains("required"), "{message}");
 
-            let (_, empty, _) = value_error(&home_with(&[(option, "")]));
+            let (_, empty, _) = value_error(&text.replace(
+                &format!("\toption other_{option} "),
+                &format!("\toption {option} '' # "),
+            ));
             assert_eq!(empty, option);
         }
+    }
+
+    #[test]
+    fn an_empty_option_keeps_an_earlier_value_as_libuci_does() {
+        assert_eq!(
+            home(&[("hostname", "")]).hostname,
+            "home.example.com",
+            "uci show says the same"
+        );
+    }
+
+    #[test]
+    fn values_dynhost_uses_must_be_text_without_control_characters() {
+        for (value, why) in [
+            (&b"hunter2-Secret\x01"[..], "U+0001"),
+            (b"hunter2-Secret\x1b", "U+001B"),
+            (b"hunter2-Secret\xe9", "not UTF-8"),
+        ] {
+            let mut text = HOME.as_bytes().to_vec();
+            text.extend_from_slice(b"\toption password '");
+            text.extend_from_slice(value);
+            text.extend_from_slice(b"'\n");
+            match Config::parse(Path::new("dynhost"), &text) {
+                Err(error @ Error::ConfigValue { .. }) => {
+                    let shown = error.to_string();
+                    assert!(
+                        shown.starts_with("section 'home' option 'password': "),
+                        "{shown}"
+                    );
+                    assert!(shown.contains(why), "{shown}");
+                    assert!(!shown.contains("hunter2"), "{shown}");
+                }
+                other => panic!("{value:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_are_fine_where_dynhost_does_not_look() {
+        let mut text = b"# caf\xe9 \x01\n".to_vec();
+        text.extend_from_slice(HOME.as_bytes());
+        text.extend_from_slice(b"\toption note 'caf\xe9'\nconfig other\n\toption x '\xff\x02'\n");
+        let config =
+            Config::parse(Path::new("dynhost"), &text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(config.records[0].hostname, "home.example.com");
     }
 
     #[test]
@@ -1175,7 +1258,7 @@ mod tests {
             home_with(&[("password", "hunter2-Secret\t")]),
             format!("{HOME}\tlist password '{PASSWORD}'\n"),
             format!("{HOME}\toption password {PASSWORD} extra\n"),
-            format!("{HOME}\toption password hunter2;Secret\n"),
+            format!("{HOME}\toption password hunter2'x';Secret\n"),
             format!("{HOME}\toption password '{PASSWORD}\n"),
             format!("{HOME}\toption password \"{PASSWORD}\u{1b}\"\n"),
             format!("{HOME}\toption hostname bad_host\n"),
@@ -1231,6 +1314,33 @@ mod tests {
             &format!("config dynhost\n\toption cacert '{}'\n{HOME}", ca.display()),
         );
         assert_eq!(Config::load(&path).expect("loads").records[0].cacert, ca);
+    }
+
+    #[test]
+    fn load_refuses_a_file_over_1_mib_before_reading_it() {
+        let dir = TempDir::new("huge");
+        let path = dir.write("dynhost", HOME);
+        // Sparse: a file read whole would show as 2 GiB of memory, not as a refusal.
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_len(2 << 30))
+            .unwrap();
+        let error = Config::load(&path).expect_err("a 2 GiB config");
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert!(error.to_string().contains("1 MiB"), "{error}");
+
+        let padding = "#".repeat(MAX_CONFIG_BYTES as usize - HOME.len() - 1);
+        let path = dir.write("dynhost", &format!("{HOME}{padding}\n"));
+        assert_eq!(fs_len(&path), MAX_CONFIG_BYTES);
+        // Read and parsed: what is left to refuse is at most the CA bundle, if absent here.
+        if let Err(error) = Config::load(&path) {
+            assert!(matches!(error, Error::ConfigValue { .. }), "{error:?}");
+        }
+    }
+
+    fn fs_len(path: &Path) -> u64 {
+        std::fs::metadata(path).unwrap().len()
     }
 
     #[test]
