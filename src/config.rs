@@ -305,7 +305,11 @@ fn record(
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
         source,
         server: options
-            .https_url("server", "so that the password never travels in clear")?
+            .https_url(
+                "server",
+                "so that the password never travels in clear",
+                UrlTail::None,
+            )?
             .unwrap_or(DEFAULT_SERVER)
             .to_string(),
         cacert: options
@@ -402,6 +406,7 @@ fn source(options: &Options) -> Result<Source, Error> {
                 .https_url(
                     "check_url",
                     "so that nobody on the way can forge the address",
+                    UrlTail::PathAndQuery,
                 )?
                 .map(str::to_string),
         }),
@@ -481,10 +486,60 @@ fn command(options: &Options) -> Result<Vec<String>, Error> {
     Ok(command)
 }
 
-fn is_https_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
-        && !url.contains(|character: char| character.is_whitespace() || character.is_control())
+/// What an https URL option may hold after its host and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UrlTail {
+    /// At most a `/`: dynhost adds the DynHost path and query itself, and anything else would
+    /// steer the request elsewhere.
+    None,
+    /// A path and a query, no fragment.
+    PathAndQuery,
+}
+
+/// What is wrong with `url` as an https URL allowing `tail`, in words; `why` says what plain
+/// HTTP would expose. A URL with a user part is never quoted: that part may be a password.
+fn check_https_url(url: &str, tail: UrlTail, why: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .filter(|_| !url.contains(|c: char| c.is_whitespace() || c.is_control()))
+    else {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    };
+    let (authority, after) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err(
+            "is refused: it holds a user part (user:password@), and dynhost sends \
+                    the record's own credentials"
+                .into(),
+        );
+    }
+    let host = match authority.rsplit_once(':') {
+        // An IPv6 literal's colons are inside its brackets.
+        Some((host, port)) if !port.contains(']') => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{url:?} is refused: its port is not a number"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    }
+    match tail {
+        UrlTail::None if !matches!(after, "" | "/") => Err(format!(
+            "{url:?} is refused: only https://host or https://host:port, with no path, query \
+             or fragment (dynhost adds the update path itself)"
+        )),
+        UrlTail::PathAndQuery if after.contains('#') => Err(format!(
+            "{url:?} is refused: a fragment (#...) is never sent to the server"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Tabs and line ends are text; other control characters never are.
@@ -613,14 +668,12 @@ impl<'a> Options<'a> {
     }
 
     /// `why` tells the user what plain HTTP would expose.
-    fn https_url(&self, option: &str, why: &str) -> Result<Option<&'a str>, Error> {
-        match self.text(option)? {
-            Some(url) if !is_https_url(url) => Err(self.invalid(
-                option,
-                format!("{url:?} is refused: it must be an https:// URL with a host, {why}"),
-            )),
-            url => Ok(url),
+    fn https_url(&self, option: &str, why: &str, tail: UrlTail) -> Result<Option<&'a str>, Error> {
+        let url = self.text(option)?;
+        if let Some(url) = url {
+            check_https_url(url, tail, why).map_err(|problem| self.invalid(option, problem))?;
         }
+        Ok(url)
     }
 
     fn unknown(&self, known: &[&str]) -> Vec<Warning> {
@@ -1124,10 +1177,21 @@ mod tests {
             "https://127.0.0.1:8443"
         );
         assert_eq!(
-            home(&[("server", "https://dns.example/base/")]).server,
-            "https://dns.example/base/"
+            home(&[("server", "https://dns.example/")]).server,
+            "https://dns.example/"
+        );
+        assert_eq!(
+            home(&[("server", "https://[2001:db8::1]:8443")]).server,
+            "https://[2001:db8::1]:8443"
         );
         for bad in [
+            "https://dns.example/base/",
+            "https://dns.example/?x=1",
+            "https://dns.example?x=1",
+            "https://dns.example#top",
+            "https://dns.example/#",
+            "https://dns.example:port",
+            "https://:8443",
             "http://dns.eu.ovhapis.com",
             "dns.eu.ovhapis.com",
             "HTTP://dns.eu.ovhapis.com",
@@ -1140,6 +1204,38 @@ mod tests {
         ] {
             assert_refused("server", bad);
         }
+    }
+
+    #[test]
+    fn a_url_with_a_user_part_is_refused_without_showing_it() {
+        for option in ["server", "check_url"] {
+            for url in [
+                "https://user:hunter2@dns.example",
+                "https://hunter2@dns.example/",
+                "https://user:hunter2@dns.example/path?q#f",
+            ] {
+                let text = home_with(&[("source", "web"), (option, url)]);
+                let (section, refused, message) = value_error(&text);
+                assert_eq!((section.as_str(), refused.as_str()), ("home", option));
+                assert!(message.contains("user part"), "{message}");
+                assert!(!message.contains("hunter2"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_check_url_may_have_a_path_and_query_but_no_fragment() {
+        let url = "https://ip.example:8443/where/am/i?format=text";
+        assert_eq!(
+            home(&[("source", "web"), ("check_url", url)]).source,
+            Source::Web {
+                check_url: Some(url.into())
+            }
+        );
+        let text = home_with(&[("source", "web"), ("check_url", "https://ip.example/#x")]);
+        let (_, option, message) = value_error(&text);
+        assert_eq!(option, "check_url");
+        assert!(message.contains("fragment"), "{message}");
     }
 
     #[test]
