@@ -16,6 +16,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
 pub const DEFAULT_CACERT: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// A config of a thousand records is a few hundred KiB: anything larger is a mistake, and a
+/// 64 MB router must not try to hold it.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 const TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 const DEFAULT_CHECK_INTERVAL_SECS: u64 = 600;
 /// A week at most: longer would leave a changed address unpublished for longer than anyone
@@ -247,24 +250,40 @@ impl Config {
     /// Reads, parses and validates the config file. Warns when other users may read it.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let io_error = |error| Error::io(path, error);
-        let mut file = File::open(path).map_err(io_error)?;
-        // The mode of the file that was opened, not of whatever the path names a moment later.
-        let mode = file.metadata().map_err(io_error)?.permissions().mode();
+        let file = File::open(path).map_err(io_error)?;
+        // The file that was opened, not whatever the path names a moment later.
+        let metadata = file.metadata().map_err(io_error)?;
+        let mode = metadata.permissions().mode();
         if mode & 0o004 != 0 {
             log::warn!(
                 "{}: other users can read this file, and it holds passwords: chmod 600 it",
                 path.display()
             );
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(io_error)?;
+        let mut text = Vec::new();
+        // The bound is also read through, in case the file grows after its size was checked.
+        let size = metadata.len();
+        if size <= MAX_CONFIG_BYTES {
+            file.take(MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut text)
+                .map_err(io_error)?;
+        }
+        if size > MAX_CONFIG_BYTES || text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!("larger than {MAX_CONFIG_BYTES} bytes (1 MiB): refused unread"),
+                ),
+            ));
+        }
         let config = Config::parse(path, &text)?;
         config.check_cacerts()?;
         Ok(config)
     }
 
     /// Parses and validates config text; `path` only names the file in messages.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+    pub fn parse(path: &Path, text: impl AsRef<[u8]>) -> Result<Config, Error> {
         let sections = uci::parse(text).map_err(|error| Error::ConfigSyntax {
             path: path.to_path_buf(),
             line: error.line,
@@ -381,7 +400,11 @@ fn record(
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
         source,
         server: options
-            .https_url("server", "so that the password never travels in clear")?
+            .https_url(
+                "server",
+                "so that the password never travels in clear",
+                UrlTail::None,
+            )?
             .unwrap_or(DEFAULT_SERVER)
             .to_string(),
         cacert: options
@@ -478,6 +501,7 @@ fn source(options: &Options) -> Result<Source, Error> {
                 .https_url(
                     "check_url",
                     "so that nobody on the way can forge the address",
+                    UrlTail::PathAndQuery,
                 )?
                 .map(str::to_string),
         }),
@@ -557,10 +581,65 @@ fn command(options: &Options) -> Result<Vec<String>, Error> {
     Ok(command)
 }
 
-fn is_https_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
-        && !url.contains(|character: char| character.is_whitespace() || character.is_control())
+/// What an https URL option may hold after its host and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UrlTail {
+    /// At most a `/`: dynhost adds the DynHost path and query itself, and anything else would
+    /// steer the request elsewhere.
+    None,
+    /// A path and a query, no fragment.
+    PathAndQuery,
+}
+
+/// What is wrong with `url` as an https URL allowing `tail`, in words; `why` says what plain
+/// HTTP would expose. A URL with a user part is never quoted: that part may be a password.
+fn check_https_url(url: &str, tail: UrlTail, why: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .filter(|_| !url.contains(|c: char| c.is_whitespace() || c.is_control()))
+    else {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    };
+    let (authority, after) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err(
+            "is refused: it holds a user part (user:password@), and dynhost sends \
+                    the record's own credentials"
+                .into(),
+        );
+    }
+    let host = match authority.rsplit_once(':') {
+        // An IPv6 literal's colons are inside its brackets.
+        Some((host, port)) if !port.contains(']') => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{url:?} is refused: its port is not a number"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    }
+    match tail {
+        UrlTail::None if !matches!(after, "" | "/") => Err(format!(
+            "{url:?} is refused: only https://host or https://host:port, with no path, query \
+             or fragment (dynhost adds the update path itself)"
+        )),
+        UrlTail::PathAndQuery if after.contains('#') => Err(format!(
+            "{url:?} is refused: a fragment (#...) is never sent to the server"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Tabs and line ends are text; other control characters never are.
+fn is_forbidden_in_value(character: char) -> bool {
+    character < ' ' && !matches!(character, '\t' | '\n' | '\r')
 }
 
 /// Two records for one name would overwrite each other's address, or send the same update twice.
@@ -609,10 +688,21 @@ impl<'a> Options<'a> {
         self.section.and_then(|section| section.option(option))
     }
 
+    /// Every value dynhost uses is read here: libuci takes any byte, but a value that is not
+    /// text, or holds a control character, could change a request or a log line once sent.
     fn text(&self, option: &str) -> Result<Option<&'a str>, Error> {
         match self.entry(option).map(|entry| &entry.value) {
             None => Ok(None),
-            Some(Value::Single(text)) => Ok(Some(text)),
+            Some(Value::Single(bytes)) => match std::str::from_utf8(bytes) {
+                Err(_) => Err(self.invalid(option, "is not UTF-8 text")),
+                Ok(text) => match text.chars().find(|&c| is_forbidden_in_value(c)) {
+                    Some(character) => Err(self.invalid(
+                        option,
+                        format!("holds the control character U+{:04X}", u32::from(character)),
+                    )),
+                    None => Ok(Some(text)),
+                },
+            },
             Some(Value::List(_)) => {
                 Err(self.invalid(option, "is a list: write it once, as 'option', not 'list'"))
             }
@@ -673,14 +763,12 @@ impl<'a> Options<'a> {
     }
 
     /// `why` tells the user what plain HTTP would expose.
-    fn https_url(&self, option: &str, why: &str) -> Result<Option<&'a str>, Error> {
-        match self.text(option)? {
-            Some(url) if !is_https_url(url) => Err(self.invalid(
-                option,
-                format!("{url:?} is refused: it must be an https:// URL with a host, {why}"),
-            )),
-            url => Ok(url),
+    fn https_url(&self, option: &str, why: &str, tail: UrlTail) -> Result<Option<&'a str>, Error> {
+        let url = self.text(option)?;
+        if let Some(url) = url {
+            check_https_url(url, tail, why).map_err(|problem| self.invalid(option, problem))?;
         }
+        Ok(url)
     }
 
     fn unknown(&self, known: &[&str]) -> Vec<Warning> {
@@ -969,9 +1057,57 @@ mod tests {
             assert_eq!((section.as_str(), missing.as_str()), ("home", option));
             assert!(message.contains("required"), "{message}");
 
-            let (_, empty, _) = value_error(&home_with(&[(option, "")]));
+            let (_, empty, _) = value_error(&text.replace(
+                &format!("\toption other_{option} "),
+                &format!("\toption {option} '' # "),
+            ));
             assert_eq!(empty, option);
         }
+    }
+
+    #[test]
+    fn an_empty_option_keeps_an_earlier_value_as_libuci_does() {
+        assert_eq!(
+            home(&[("hostname", "")]).hostname,
+            "home.example.com",
+            "uci show says the same"
+        );
+    }
+
+    #[test]
+    fn values_dynhost_uses_must_be_text_without_control_characters() {
+        for (value, why) in [
+            (&b"hunter2-Secret\x01"[..], "U+0001"),
+            (b"hunter2-Secret\x1b", "U+001B"),
+            (b"hunter2-Secret\xe9", "not UTF-8"),
+        ] {
+            let mut text = HOME.as_bytes().to_vec();
+            text.extend_from_slice(b"\toption password '");
+            text.extend_from_slice(value);
+            text.extend_from_slice(b"'\n");
+            match Config::parse(Path::new("dynhost"), &text) {
+                Err(error @ Error::ConfigValue { .. }) => {
+                    let shown = error.to_string();
+                    assert!(
+                        shown.starts_with("section 'home' option 'password': "),
+                        "{shown}"
+                    );
+                    assert!(shown.contains(why), "{shown}");
+                    assert!(!shown.contains("hunter2"), "{shown}");
+                }
+                other => panic!("{value:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_are_fine_where_dynhost_does_not_look() {
+        let mut text = b"# caf\xe9 \x01\n".to_vec();
+        text.extend_from_slice(HOME.as_bytes());
+        text.extend_from_slice(b"\toption note 'caf\xe9'\nconfig other\n\toption x '\xff\x02'\n");
+        let config =
+            Config::parse(Path::new("dynhost"), &text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(config.records[0].hostname, "home.example.com");
     }
 
     #[test]
@@ -1136,10 +1272,21 @@ mod tests {
             "https://127.0.0.1:8443"
         );
         assert_eq!(
-            home(&[("server", "https://dns.example/base/")]).server,
-            "https://dns.example/base/"
+            home(&[("server", "https://dns.example/")]).server,
+            "https://dns.example/"
+        );
+        assert_eq!(
+            home(&[("server", "https://[2001:db8::1]:8443")]).server,
+            "https://[2001:db8::1]:8443"
         );
         for bad in [
+            "https://dns.example/base/",
+            "https://dns.example/?x=1",
+            "https://dns.example?x=1",
+            "https://dns.example#top",
+            "https://dns.example/#",
+            "https://dns.example:port",
+            "https://:8443",
             "http://dns.eu.ovhapis.com",
             "dns.eu.ovhapis.com",
             "HTTP://dns.eu.ovhapis.com",
@@ -1152,6 +1299,38 @@ mod tests {
         ] {
             assert_refused("server", bad);
         }
+    }
+
+    #[test]
+    fn a_url_with_a_user_part_is_refused_without_showing_it() {
+        for option in ["server", "check_url"] {
+            for url in [
+                "https://user:hunter2@dns.example",
+                "https://hunter2@dns.example/",
+                "https://user:hunter2@dns.example/path?q#f",
+            ] {
+                let text = home_with(&[("source", "web"), (option, url)]);
+                let (section, refused, message) = value_error(&text);
+                assert_eq!((section.as_str(), refused.as_str()), ("home", option));
+                assert!(message.contains("user part"), "{message}");
+                assert!(!message.contains("hunter2"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_check_url_may_have_a_path_and_query_but_no_fragment() {
+        let url = "https://ip.example:8443/where/am/i?format=text";
+        assert_eq!(
+            home(&[("source", "web"), ("check_url", url)]).source,
+            Source::Web {
+                check_url: Some(url.into())
+            }
+        );
+        let text = home_with(&[("source", "web"), ("check_url", "https://ip.example/#x")]);
+        let (_, option, message) = value_error(&text);
+        assert_eq!(option, "check_url");
+        assert!(message.contains("fragment"), "{message}");
     }
 
     #[test]
@@ -1270,7 +1449,7 @@ mod tests {
             home_with(&[("password", "hunter2-Secret\t")]),
             format!("{HOME}\tlist password '{PASSWORD}'\n"),
             format!("{HOME}\toption password {PASSWORD} extra\n"),
-            format!("{HOME}\toption password hunter2;Secret\n"),
+            format!("{HOME}\toption password hunter2'x';Secret\n"),
             format!("{HOME}\toption password '{PASSWORD}\n"),
             format!("{HOME}\toption password \"{PASSWORD}\u{1b}\"\n"),
             format!("{HOME}\toption hostname bad_host\n"),
@@ -1326,6 +1505,33 @@ mod tests {
             &format!("config dynhost\n\toption cacert '{}'\n{HOME}", ca.display()),
         );
         assert_eq!(Config::load(&path).expect("loads").records[0].cacert, ca);
+    }
+
+    #[test]
+    fn load_refuses_a_file_over_1_mib_before_reading_it() {
+        let dir = TempDir::new("huge");
+        let path = dir.write("dynhost", HOME);
+        // Sparse: a file read whole would show as 2 GiB of memory, not as a refusal.
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_len(2 << 30))
+            .unwrap();
+        let error = Config::load(&path).expect_err("a 2 GiB config");
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert!(error.to_string().contains("1 MiB"), "{error}");
+
+        let padding = "#".repeat(MAX_CONFIG_BYTES as usize - HOME.len() - 1);
+        let path = dir.write("dynhost", &format!("{HOME}{padding}\n"));
+        assert_eq!(fs_len(&path), MAX_CONFIG_BYTES);
+        // Read and parsed: what is left to refuse is at most the CA bundle, if absent here.
+        if let Err(error) = Config::load(&path) {
+            assert!(matches!(error, Error::ConfigValue { .. }), "{error:?}");
+        }
+    }
+
+    fn fs_len(path: &Path) -> u64 {
+        std::fs::metadata(path).unwrap().len()
     }
 
     #[test]

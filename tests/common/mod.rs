@@ -845,7 +845,7 @@ impl Drop for MockServer {
     }
 }
 
-fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+pub fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + WAIT_TIMEOUT;
     loop {
         if condition() {

@@ -128,14 +128,17 @@ const CASES = {
 			'\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9']
 	},
 	server: {
-		good: ['', 'https://dns.eu.ovhapis.com', 'https://127.0.0.1:8443', 'https://dns.example/base/', 'https://a?b'],
-		bad: ['http://dns.eu.ovhapis.com', 'dns.eu.ovhapis.com', 'HTTP://dns.eu.ovhapis.com', 'HTTPS://dns.example',
+		good: ['', 'https://dns.eu.ovhapis.com', 'https://127.0.0.1:8443', 'https://dns.example/',
+			'https://[2001:db8::1]:8443'],
+		bad: ['https://dns.example/base/', 'https://a?b', 'https://dns.example#x', 'https://u:p@dns.example',
+			'https://dns.example:x', 'https://:8443', 'http://dns.eu.ovhapis.com', 'dns.eu.ovhapis.com', 'HTTP://dns.eu.ovhapis.com', 'HTTPS://dns.example',
 			'ftp://dns.eu.ovhapis.com', 'https://', 'https:///nic/update', 'https://?x', 'https://#x',
 			'https://dns.example/a b', ' https://dns.example', 'https://dns.example/\u00a0', 'https://dns.example/\u0007']
 	},
 	check_url: {
-		good: ['', 'https://ip.example/', 'https://api6.ipify.org/'],
-		bad: ['http://ip.example/', 'https://', 'https:///x', 'ip.example']
+		good: ['', 'https://ip.example/', 'https://api6.ipify.org/', 'https://ip.example:8443/a/b?format=text'],
+		bad: ['http://ip.example/', 'https://', 'https:///x', 'ip.example', 'https://u@ip.example/',
+			'https://ip.example/#x']
 	},
 	script: {
 		good: ['/usr/bin/my-ip', ' /usr/bin/my-ip  --v4\targ '],

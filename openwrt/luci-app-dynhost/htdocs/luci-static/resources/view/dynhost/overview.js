@@ -89,16 +89,39 @@ function validateDevice(value) {
 	return true;
 }
 
-// config.rs is_https_url: "https://" (lower case) then a host, nothing that starts with '/',
-// '?' or '#' right after it, and no white space or control character anywhere. Empty means the
-// default (the OVHcloud server, or the web source's echo service).
-function validateHttpsUrl(value) {
-	if (value == null || value === '')
+// config.rs check_https_url: "https://" (lower case), no white space or control character
+// anywhere, a host with an optional numeric port and no user part; then, for the server, at most
+// a '/' (originOnly), for a check_url a path and a query but no fragment. Empty means the default
+// (the OVHcloud server, or the web source's echo service).
+function httpsUrlValidator(originOnly) {
+	return function(value) {
+		if (value == null || value === '')
+			return true;
+		const noHost = _('Expecting an https:// URL with a host, such as https://dns.eu.ovhapis.com: dynhost never sends a password or trusts an address over plain HTTP');
+		if (!value.startsWith('https://') || WHITESPACE.test(value) || CONTROL.test(value))
+			return noHost;
+		const rest = value.slice('https://'.length);
+		const end = rest.search(/[\/?#]/);
+		const authority = end < 0 ? rest : rest.slice(0, end);
+		const after = end < 0 ? '' : rest.slice(end);
+		if (authority.includes('@'))
+			return _('Expecting no user or password before "@": dynhost sends the record\'s own credentials');
+		let host = authority;
+		const colon = authority.lastIndexOf(':');
+		// An IPv6 literal's colons are inside its brackets.
+		if (colon >= 0 && !authority.slice(colon + 1).includes(']')) {
+			if (!/^[0-9]+$/.test(authority.slice(colon + 1)))
+				return _('Expecting a port number after the host\'s ":"');
+			host = authority.slice(0, colon);
+		}
+		if (host === '')
+			return noHost;
+		if (originOnly && after !== '' && after !== '/')
+			return _('Expecting only https://host or https://host:port, with no path, query or fragment: dynhost adds the update path itself');
+		if (!originOnly && after.includes('#'))
+			return _('Expecting no fragment (#...): it is never sent to the server');
 		return true;
-	const rest = value.startsWith('https://') ? value.slice('https://'.length) : null;
-	if (rest == null || rest === '' || /^[\/?#]/.test(rest) || WHITESPACE.test(value) || CONTROL.test(value))
-		return _('Expecting an https:// URL with a host, such as https://dns.eu.ovhapis.com: dynhost never sends a password or trusts an address over plain HTTP');
-	return true;
+	};
 }
 
 // config.rs command(): the script option is split on ASCII white space (Rust's
@@ -374,8 +397,8 @@ const VALIDATORS = {
 	timeout: secondsBetween(1, 3600),
 	interface: validateInterface,
 	device: validateDevice,
-	check_url: validateHttpsUrl,
-	server: validateHttpsUrl,
+	check_url: httpsUrlValidator(false),
+	server: httpsUrlValidator(true),
 	script: validateScript,
 	ipv6_suffix: validateIpv6Suffix
 };
