@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rustls::crypto::{CryptoProvider, KeyProvider};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::SigningKey;
 use ureq::config::{Config, IpFamily};
 use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
@@ -141,7 +144,10 @@ pub fn agent_config(
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .unversioned_rustls_crypto_provider(Arc::new(CryptoProvider {
+            key_provider: &NoClientKeys,
+            ..rustls::crypto::ring::default_provider()
+        }))
         .build();
     Agent::config_builder()
         .tls_config(tls)
@@ -162,6 +168,21 @@ pub fn agent_config(
         .output_buffer_size(BUFFER_BYTES)
         .max_response_header_size(BUFFER_BYTES)
         .build()
+}
+
+/// dynhost never presents a client certificate, so it never loads a private key: without
+/// ring's key loading and signing (RSA, ECDSA, Ed25519), which the default provider carries
+/// only for that, the binary is smaller. Verifying servers' signatures is untouched.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("no client certificates".into()))
+    }
 }
 
 /// ureq asks its resolver before every request, even one that reuses a kept-alive connection,
