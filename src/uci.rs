@@ -4,6 +4,8 @@
 //! file means here what it means on the router, and a file `uci` refuses is refused here too.
 //! It knows nothing about what the sections mean.
 
+use std::collections::BTreeMap;
+
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -163,6 +165,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, SyntaxError> {
         rest: text,
         line: 1,
         sections: Vec::new(),
+        named: BTreeMap::new(),
         current: None,
     };
     parser.file()?;
@@ -180,6 +183,9 @@ struct Parser<'a> {
     /// The line `rest` starts on.
     line: usize,
     sections: Vec<Section>,
+    /// Index in `sections` of each named section: a name opened again continues its section,
+    /// and looking it up by scanning made a file of many sections quadratic.
+    named: BTreeMap<String, usize>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
 }
@@ -359,11 +365,7 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        let existing = self
-            .sections
-            .iter()
-            .position(|section| section.name.as_ref() == Some(&name.text));
-        match existing {
+        match self.named.get(&name.text).copied() {
             None => self.open(line, section_type.text, Some(name.text)),
             Some(index) if self.sections[index].section_type == section_type.text => {
                 self.current = Some(index);
@@ -383,6 +385,9 @@ impl<'a> Parser<'a> {
     }
 
     fn open(&mut self, line: usize, section_type: String, name: Option<String>) {
+        if let Some(name) = &name {
+            self.named.insert(name.clone(), self.sections.len());
+        }
         self.sections.push(Section {
             section_type,
             name,
