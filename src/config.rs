@@ -644,23 +644,29 @@ fn is_forbidden_in_value(character: char) -> bool {
 
 /// Two records for one name would overwrite each other's address, or send the same update twice.
 fn check_unique_hostnames(records: &[Record]) -> Result<(), Error> {
-    let enabled: Vec<&Record> = records.iter().filter(|record| record.enabled).collect();
-    for (index, record) in enabled.iter().enumerate() {
-        let earlier = enabled[..index]
-            .iter()
-            .find(|earlier| earlier.hostname == record.hostname && earlier.family == record.family);
-        if let Some(earlier) = earlier {
-            return Err(Error::config_value(
-                &record.name,
-                "hostname",
-                format!(
-                    "{:?} ({}) is already updated by section '{}'",
-                    record.hostname,
-                    record.family.name(),
-                    earlier.name
-                ),
-            ));
-        }
+    // Sorted rather than compared pairwise, which made many records quadratic. Of the
+    // duplicates, the one named is the first in the file that repeats an earlier one.
+    let mut keys: Vec<(&str, &str, usize)> = (records.iter().enumerate())
+        .filter(|(_, record)| record.enabled)
+        .map(|(index, record)| (record.hostname.as_str(), record.family.name(), index))
+        .collect();
+    keys.sort_unstable();
+    let repeat = keys
+        .windows(2)
+        .filter(|pair| (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1))
+        .min_by_key(|pair| pair[1].2);
+    if let Some(pair) = repeat {
+        let (record, earlier) = (&records[pair[1].2], &records[pair[0].2]);
+        return Err(Error::config_value(
+            &record.name,
+            "hostname",
+            format!(
+                "{:?} ({}) is already updated by section '{}'",
+                record.hostname,
+                record.family.name(),
+                earlier.name
+            ),
+        ));
     }
     Ok(())
 }
@@ -817,6 +823,40 @@ mod tests {
 
     fn home(options: &[(&str, &str)]) -> Record {
         config(&home_with(options)).records.remove(0)
+    }
+
+    #[test]
+    fn a_hostname_and_family_is_updated_by_one_enabled_record_only() {
+        let record = |name: &str, host: &str, family: &str, enabled: &str| {
+            format!(
+                "config record '{name}'\n\toption hostname '{host}.example.com'\n\toption \
+                 username 'example.com-u'\n\toption password 'p'\n\toption family '{family}'\n\
+                 \toption enabled '{enabled}'\n"
+            )
+        };
+        let text = [
+            record("a", "one", "ipv4", "1"),
+            record("b", "two", "ipv4", "1"),
+            record("c", "one", "ipv6", "1"),
+            record("d", "one", "ipv4", "0"),
+            record("e", "two", "ipv4", "1"),
+            record("f", "one", "ipv4", "1"),
+        ]
+        .concat();
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(
+            error.contains("'e'")
+                && error.contains("\"two.example.com\" (ipv4)")
+                && error.ends_with("already updated by section 'b'"),
+            "{error}"
+        );
+        // Another family, or a disabled record, is no repeat.
+        assert_eq!(
+            config(&text[..text.find("config record 'e'").unwrap()])
+                .records
+                .len(),
+            4
+        );
     }
 
     /// The section, option and message of the value error that `text` gives.

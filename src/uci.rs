@@ -15,6 +15,8 @@
 //! one to what came before; a file read differently here than there would be worse than a
 //! refusal. It knows nothing about what the sections mean.
 
+use std::collections::BTreeMap;
+
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -186,6 +188,7 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
         pos: 0,
         line: 0,
         sections: Vec::new(),
+        named: BTreeMap::new(),
         current: None,
     };
     while !parser.input.is_empty() {
@@ -221,6 +224,9 @@ struct Parser<'a> {
     /// The line the end of `buf` is on, 1-based.
     line: usize,
     sections: Vec<Section>,
+    /// Index in `sections` of each named section: a name opened again continues its section,
+    /// and looking it up by scanning made a file of many sections quadratic.
+    named: BTreeMap<String, usize>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
 }
@@ -473,11 +479,7 @@ impl Parser<'_> {
             return Ok(());
         }
         let name = ascii(name.text);
-        let existing = self
-            .sections
-            .iter()
-            .position(|section| section.name.as_ref() == Some(&name));
-        match existing {
+        match self.named.get(&name).copied() {
             None => self.open(line, section_type, Some(name)),
             Some(index) if self.sections[index].section_type == section_type => {
                 self.current = Some(index);
@@ -497,6 +499,9 @@ impl Parser<'_> {
     }
 
     fn open(&mut self, line: usize, section_type: String, name: Option<String>) {
+        if let Some(name) = &name {
+            self.named.insert(name.clone(), self.sections.len());
+        }
         self.sections.push(Section {
             section_type,
             name,
