@@ -138,6 +138,12 @@ pub fn after_attempt(
         next_attempt: None,
         ..previous.clone()
     };
+    // A pending refresh stays pending until a publication succeeds.
+    next.refresh_pending = match result {
+        Ok(_) => false,
+        Err(Error::Unrefreshed(_)) => true,
+        Err(_) => previous.refresh_pending,
+    };
     match result {
         Ok(accepted) => {
             next.published = Some(address);
@@ -157,14 +163,14 @@ pub fn after_attempt(
                 1
             };
             next.last_message = Some(error.to_string());
-            match error {
-                Error::Refused(refusal) => {
-                    next.last_result = Some(Outcome::Refused(*refusal));
-                    if *refusal == Refusal::Abuse {
+            match error.refusal() {
+                Some(refusal) => {
+                    next.last_result = Some(Outcome::Refused(refusal));
+                    if refusal == Refusal::Abuse {
                         next.next_attempt = Some(now + ABUSE_LOCKOUT_SECS);
                     }
                 }
-                _ => {
+                None => {
                     next.last_result = Some(Outcome::Failed);
                     next.next_attempt = Some(now + retry_delay(next.failures));
                 }
@@ -186,8 +192,9 @@ pub fn fingerprint(record: &Record) -> String {
         record.family.name(),
         record.server.as_str(),
     ];
+    let api = record.api.as_ref().map(crate::config::Api::identity);
     let mut hash = OFFSET;
-    for field in fields {
+    for field in fields.into_iter().chain(api.as_deref()) {
         for byte in field.bytes().chain([0]) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(PRIME);
