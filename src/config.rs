@@ -1696,6 +1696,114 @@ mod tests {
         }
     }
 
+    const API: &str = "config record 'apex'
+\toption method 'api'
+\toption hostname 'Example.com'
+\toption endpoint 'ovh-ca'
+\toption application_key 'AK1'
+\toption application_secret 'AS-secret-1'
+\toption consumer_key 'CK-secret-1'
+";
+
+    fn api_with(options: &[(&str, &str)]) -> Result<Config, Error> {
+        let mut text = API.to_string();
+        for (name, value) in options {
+            text += &format!("\toption {name} '{value}'\n");
+        }
+        parse(&text)
+    }
+
+    #[test]
+    fn an_api_record_needs_no_dynhost_login() {
+        let record = api_with(&[]).expect("valid").records.remove(0);
+        assert_eq!(record.hostname, "example.com");
+        assert_eq!((record.username.as_str(), record.server.as_str()), ("", ""));
+        assert_eq!(
+            record.api,
+            Some(Api {
+                endpoint: "https://ca.api.ovh.com/1.0".into(),
+                zone: None,
+                application_key: "AK1".into(),
+                application_secret: Secret::new("AS-secret-1".into()),
+                consumer_key: Secret::new("CK-secret-1".into()),
+                ttl: None,
+            })
+        );
+        let full = api_with(&[
+            ("endpoint", "https://127.0.0.1:8443/1.0/"),
+            ("zone", "Example.COM"),
+            ("ttl", "86400"),
+        ])
+        .expect("valid")
+        .records
+        .remove(0);
+        let api = full.api.expect("api mode");
+        assert_eq!(api.endpoint, "https://127.0.0.1:8443/1.0");
+        assert_eq!(api.zone.as_deref(), Some("example.com"));
+        assert_eq!(api.ttl, Some(86400));
+    }
+
+    #[test]
+    fn endpoints_are_names_or_https_base_urls() {
+        assert_eq!(
+            api_endpoint("ovh-eu").unwrap(),
+            "https://eu.api.ovh.com/1.0"
+        );
+        assert_eq!(
+            api_endpoint("ovh-us").unwrap(),
+            "https://api.us.ovhcloud.com/1.0"
+        );
+        for bad in [
+            "eu",
+            "http://eu.api.ovh.com/1.0",
+            "https://x/1.0?a=b",
+            "https://u:p@x/",
+        ] {
+            assert!(api_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wildcards_only_in_api_mode_and_the_zone_must_hold_the_name() {
+        let wild = api_with(&[("zone", "example.com")]).map(|c| c.records[0].hostname.clone());
+        assert_eq!(wild.unwrap(), "example.com");
+        let text = API.replace("'Example.com'", "'*.home.example.com'");
+        let record = parse(&format!("{text}\toption zone 'example.com'\n")).expect("valid");
+        assert_eq!(record.records[0].hostname, "*.home.example.com");
+        let (_, option, _) = value_error(&format!("{text}\toption zone 'home.example.org'\n"));
+        assert_eq!(option, "zone");
+        let (_, option, message) =
+            value_error(&home_with(&[]).replace("'home.example.com'", "'*.example.com'"));
+        assert_eq!(option, "hostname");
+        assert!(message.contains("needs method api"), "{message}");
+    }
+
+    #[test]
+    fn api_secrets_are_never_quoted_in_errors() {
+        for option in ["application_secret", "consumer_key"] {
+            let text = API.replace(
+                &format!("option {option} '"),
+                &format!("option {option} 'with space "),
+            );
+            let (_, refused, message) = value_error(&text);
+            assert_eq!(refused, option);
+            assert!(!message.contains("secret-1"), "{message}");
+        }
+        let (_, _, message) = value_error(&API.replace("'AK1'", "'A K1'"));
+        assert!(
+            message.contains("\"A K1\""),
+            "the application key is no secret: {message}"
+        );
+    }
+
+    #[test]
+    fn ttls_are_60_to_86400_seconds() {
+        for bad in ["59", "86401", "0", "1m", "-60"] {
+            assert!(api_with(&[("ttl", bad)]).is_err(), "{bad}");
+        }
+        assert!(api_with(&[("ttl", "60")]).is_ok());
+    }
+
     #[test]
     fn the_password_never_shows() {
         let config = config(HOME);
