@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::state::DEFAULT_STATE_DIR;
 
 pub const USAGE: &str = "\
-Usage: dynhost [-c FILE] [-s DIR] [-v|-q] COMMAND
+Usage: dynhost [-c FILE] [-s DIR] [-v|-q] [-S] COMMAND
 Keeps OVHcloud DynHost records pointing at this machine's current public address.
 
 Commands:
@@ -24,6 +24,8 @@ Options:
   -s, --state-dir DIR    state directory (default /var/run/dynhost)
   -v, --verbose          also log each request (without credentials) and reply
   -q, --quiet            log errors only
+  -S, --syslog           log to the system log (/dev/log) at each line's priority,
+                         instead of to stderr
   -r, --record NAME      update: only this record (section name or host name); repeatable
   -i, --interface IFACE  update: only records bound to this logical interface
   -f, --force            update: send even if nothing changed
@@ -64,6 +66,8 @@ pub struct Cli {
     pub config: PathBuf,
     pub state_dir: PathBuf,
     pub verbosity: Verbosity,
+    /// Log to the system log socket instead of stderr.
+    pub syslog: bool,
     pub command: Command,
 }
 
@@ -75,6 +79,7 @@ pub fn parse(args: &[String]) -> Result<Cli, Error> {
         .optopt("s", "state-dir", "", "DIR")
         .optflag("v", "verbose", "")
         .optflag("q", "quiet", "")
+        .optflag("S", "syslog", "")
         .optflag("h", "help", "")
         .optflag("V", "version", "");
     let matches = global.parse(args).map_err(usage_error)?;
@@ -107,6 +112,7 @@ pub fn parse(args: &[String]) -> Result<Cli, Error> {
         config,
         state_dir,
         verbosity,
+        syslog: matches.opt_present("S"),
         command,
     })
 }
@@ -127,14 +133,16 @@ fn parse_command(name: &str, args: &[String]) -> Result<Command, Error> {
         "run" => {}
         other => {
             return Err(Error::Usage(format!(
-                "unknown command '{other}'; see 'dynhost -h'"
+                "unknown command '{}'; see 'dynhost -h'",
+                other.escape_debug()
             )))
         }
     }
     let matches = options.parse(args).map_err(usage_error)?;
     if let Some(extra) = matches.free.first() {
         return Err(Error::Usage(format!(
-            "unexpected argument '{extra}' after '{name}'; see 'dynhost -h'"
+            "unexpected argument '{}' after '{name}'; see 'dynhost -h'",
+            extra.escape_debug()
         )));
     }
     if matches.opt_present("h") {
@@ -179,6 +187,7 @@ mod tests {
         assert_eq!(cli.config, PathBuf::from("/etc/config/dynhost"));
         assert_eq!(cli.state_dir, PathBuf::from("/var/run/dynhost"));
         assert_eq!(cli.verbosity, Verbosity::Normal);
+        assert!(!cli.syslog);
         assert_eq!(cli.command, Command::Update(UpdateSelection::default()));
     }
 
@@ -228,5 +237,19 @@ mod tests {
             assert!(!error.contains('\n'), "{line}: {error}");
         }
         assert!(parse_line("frobnicate").unwrap_err().contains("frobnicate"));
+    }
+
+    #[test]
+    fn syslog_is_a_global_option() {
+        assert!(parse_line("-S run").unwrap().syslog);
+        assert!(parse_line("--syslog update -i wan").unwrap().syslog);
+    }
+
+    #[test]
+    fn names_from_the_command_line_are_shown_escaped() {
+        let args = ["fro\nb\x1b".to_string()];
+        let error = parse(&args).unwrap_err().to_string();
+        assert!(error.contains("fro\\nb\\u{1b}"), "{error}");
+        assert!(!error.chars().any(char::is_control), "{error}");
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod daemon;
 mod decision;
 pub mod error;
+pub mod logger;
 pub mod netlink;
 pub mod pass;
 pub mod protocol;

@@ -1,8 +1,9 @@
 use std::io::ErrorKind;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dynhost::{cli, config, daemon, error, pass, report, state, transport};
+use dynhost::{cli, config, daemon, error, logger, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
             return exit_code(Some(error.severity()));
         }
     };
-    init_logging(cli.verbosity);
+    init_logging(&cli);
     match execute(&cli) {
         Ok(worst) => exit_code(worst),
         Err(error) => {
@@ -38,20 +39,14 @@ fn exit_code(worst: Option<Severity>) -> ExitCode {
     })
 }
 
-fn init_logging(verbosity: Verbosity) {
-    let level = match verbosity {
+fn init_logging(cli: &Cli) {
+    let level = match cli.verbosity {
         Verbosity::Quiet => log::LevelFilter::Error,
         Verbosity::Normal => log::LevelFilter::Info,
         Verbosity::Verbose => log::LevelFilter::Debug,
     };
-    // The system log adds its own timestamps; the libraries' chatter is not ours to show.
-    simple_logger::SimpleLogger::new()
-        .with_level(level)
-        .with_module_level("ureq", log::LevelFilter::Warn)
-        .with_module_level("ureq_proto", log::LevelFilter::Warn)
-        .with_module_level("rustls", log::LevelFilter::Warn)
-        .init()
-        .expect("the logger is set once");
+    let syslog = cli.syslog.then_some(Path::new(logger::SYSLOG_SOCKET));
+    logger::Logger::new(level, syslog).install();
 }
 
 fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
