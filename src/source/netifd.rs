@@ -343,6 +343,15 @@ fn entry_candidates<A: Copy + Into<IpAddr>>(
         .collect()
 }
 
+/// `2001:db8:1200::/56, ...`
+fn listed(entries: &[AddressEntry<Ipv6Addr>]) -> String {
+    entries
+        .iter()
+        .map(|entry| format!("{}/{}", entry.address, entry.mask))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The prefixes delegated to `interface` and the interface whose share of them is wanted.
 struct Delegation<'a> {
     interface: &'a str,
@@ -351,15 +360,6 @@ struct Delegation<'a> {
 }
 
 impl Delegation<'_> {
-    /// `2001:db8:1200::/56, ...`
-    fn listed(&self) -> String {
-        self.prefixes
-            .iter()
-            .map(|prefix| format!("{}/{}", prefix.address, prefix.mask))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     /// `prefix_interface`'s share of `prefix`, if it got one.
     fn share<'p>(&self, prefix: &'p AddressEntry<Ipv6Addr>) -> Option<&'p Network> {
         prefix.assigned.get(self.prefix_interface)
@@ -380,7 +380,7 @@ impl Delegation<'_> {
              the interfaces that have one: {}; set option prefix_interface to one of them",
             self.prefix_interface,
             self.interface,
-            self.listed(),
+            listed(self.prefixes),
             sharers.join(", ")
         )
     }
@@ -414,15 +414,10 @@ fn ipv6_candidates(
         if status.ipv6_assignments.is_empty() {
             return Ok(own_shares);
         }
-        let shares = status
-            .ipv6_assignments
-            .iter()
-            .map(|share| format!("{}/{}", share.address, share.mask))
-            .collect::<Vec<_>>()
-            .join(", ");
         return Err(Error::Address(format!(
             "interface '{interface}' has no IPv6 address of its own, not even in its shares \
-             {shares} of a delegated prefix (is IPv6 off on its device?)"
+             {} of a delegated prefix (is IPv6 off on its device?)",
+            listed(&status.ipv6_assignments)
         )));
     }
     // A WAN side with a delegated prefix and no address (PPPoE's wan_6): the router's address
@@ -445,7 +440,7 @@ fn ipv6_candidates(
                 "interface '{interface}' has no IPv6 address of its own, and its delegated \
                  prefix {} is assigned to no interface: assign it to {prefix_interface} (option \
                  ip6assign) or set option ipv6_suffix to publish the address of a host on the LAN",
-                delegation.listed()
+                listed(delegation.prefixes)
             )
         }));
     }
@@ -470,7 +465,7 @@ fn ipv6_candidates(
         return Err(Error::Address(format!(
             "interface '{interface}' has no IPv6 address of its own, and {prefix_interface} has \
              no address in its share of the delegated prefix {} yet (is IPv6 off on its device?)",
-            delegation.listed()
+            listed(delegation.prefixes)
         )));
     }
     Ok(found)
