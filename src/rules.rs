@@ -168,8 +168,8 @@ pub fn choose(
     };
     let kept = published.and_then(|published| fit().find(|c| c.address == published));
     // The first of equals wins, so the order the source lists them decides a full tie: stable,
-    // as both the kernel (an interface's primary address first) and netifd list the same
-    // addresses in the same order each time.
+    // as the kernel lists an interface's primary address first and netifd keeps an interface's
+    // addresses and prefixes sorted by their values (never by interface name).
     let winner = kept
         .or_else(|| fit().reduce(|best, next| if rank(next) > rank(best) { next } else { best }));
     let winner_address = winner.map(|winner| winner.address);
