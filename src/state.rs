@@ -303,6 +303,7 @@ pub(crate) mod tests {
             interface: "wan".into(),
             source: Source::Ubus,
             ipv6_suffix: None,
+            prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
         }

@@ -43,7 +43,7 @@ pub mod ubus;
 #[allow(unused_imports)]
 pub use netns::Netns;
 #[allow(unused_imports)]
-pub use ubus::FakeUbus;
+pub use ubus::{dumped_status, FakeUbus};
 
 /// The crate version, as `dynhost --version` and the User-Agent must show it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -87,7 +87,8 @@ test('each source shows its own options, and the IPv6 suffix only where dynhost 
 		for (const source of ['ubus', 'netlink', 'web', 'script'])
 			for (const o of records.children) {
 				const expected = o.option in onlyFor ? onlyFor[o.option] === source
-					: o.option === 'ipv6_suffix' ? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
+					: ['ipv6_suffix', 'prefix_interface'].includes(o.option)
+						? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
 					: true;
 				assert.equal(shows(o, { family, source }), expected, `${o.option} with ${family}/${source}`);
 			}
@@ -150,7 +151,8 @@ const CASES = {
 		bad: ['1:2:3:4', '::1:2:3:4/64', '2001:db8::1', '::', '0::0', '::ffff:1:0:0:1', 'fe80::1%eth0', ':::1',
 			'::1::2', '::12345', '::1.2.3', '::01.2.3.4', '::1.2.3.256', '1.2.3.4', '::g', 'garbage', ' ::1',
 			'1:2:3:4:5:6:7:8:9', ':1::2', '::1:', '0:0:0:0:0:0:1.2.3.4:5']
-	}
+	},
+	prefix_interface: { good: ['', 'lan', 'srv_lan', 'guest2'], bad: ['lan-2', 'lan.2', 'my lan'] }
 };
 
 // The option's validator as the form calls it, checked against the one the view exposes.
@@ -192,7 +194,8 @@ const CONTEXT = {
 	device: { source: 'netlink' },
 	check_url: { source: 'web' },
 	script: { source: 'script' },
-	ipv6_suffix: { family: 'ipv6', source: 'ubus' }
+	ipv6_suffix: { family: 'ipv6', source: 'ubus' },
+	prefix_interface: { family: 'ipv6', source: 'ubus' }
 };
 const RECORD = { hostname: 'home.example.com', username: 'example.com-router', password: 'change-me' };
 

@@ -400,7 +400,8 @@ const VALIDATORS = {
 	check_url: httpsUrlValidator(false),
 	server: httpsUrlValidator(true),
 	script: validateScript,
-	ipv6_suffix: validateIpv6Suffix
+	ipv6_suffix: validateIpv6Suffix,
+	prefix_interface: validateInterface
 };
 
 // A LuCI validate function from a check of the value alone.
@@ -545,6 +546,14 @@ return view.extend({
 		o.placeholder = '::1:2:3:4';
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.ipv6_suffix);
+
+		o = s.option(form.Value, 'prefix_interface', _('LAN interface'),
+			_('The LAN interface whose share of the delegated prefix holds the host (with the IPv6 host identifier) or, when the IPv6 interface has only a prefix, the router\'s address. Empty: lan.'));
+		o.depends({ family: 'ipv6', source: 'ubus' });
+		o.depends({ family: 'ipv6', source: 'netlink' });
+		o.placeholder = 'lan';
+		o.modalonly = true;
+		o.validate = byValue(VALIDATORS.prefix_interface);
 
 		o = s.option(form.Value, 'server', _('Server'), _('The DynHost server, https only.'));
 		o.placeholder = 'https://dns.eu.ovhapis.com';
