@@ -539,21 +539,22 @@ return view.extend({
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.script);
 
-		o = s.option(form.Value, 'ipv6_suffix', _('IPv6 host identifier'),
-			_('Publish a LAN host instead of the router: its interface identifier, joined to the current delegated prefix.'));
-		o.depends({ family: 'ipv6', source: 'ubus' });
-		o.depends({ family: 'ipv6', source: 'netlink' });
-		o.placeholder = '::1:2:3:4';
-		o.modalonly = true;
-		o.validate = byValue(VALIDATORS.ipv6_suffix);
-
-		o = s.option(form.Value, 'prefix_interface', _('LAN interface'),
-			_('The LAN interface whose share of the delegated prefix holds the host (with the IPv6 host identifier) or, when the IPv6 interface has only a prefix, the router\'s address. Empty: lan.'));
-		o.depends({ family: 'ipv6', source: 'ubus' });
-		o.depends({ family: 'ipv6', source: 'netlink' });
-		o.placeholder = 'lan';
-		o.modalonly = true;
-		o.validate = byValue(VALIDATORS.prefix_interface);
+		// Read by ipv6 records of the sources that know netifd's delegated prefixes.
+		const delegatedPrefixOption = (name, title, description, placeholder) => {
+			const option = s.option(form.Value, name, title, description);
+			option.depends({ family: 'ipv6', source: 'ubus' });
+			option.depends({ family: 'ipv6', source: 'netlink' });
+			option.placeholder = placeholder;
+			option.modalonly = true;
+			option.validate = byValue(VALIDATORS[name]);
+			return option;
+		};
+		delegatedPrefixOption('ipv6_suffix', _('IPv6 host identifier'),
+			_('Publish a LAN host instead of the router: its interface identifier, joined to the current delegated prefix.'),
+			'::1:2:3:4');
+		delegatedPrefixOption('prefix_interface', _('LAN interface'),
+			_('The LAN interface whose share of the delegated prefix holds the host (with the IPv6 host identifier) or, when the IPv6 interface has only a prefix, the router\'s address. Empty: lan.'),
+			'lan');
 
 		o = s.option(form.Value, 'server', _('Server'), _('The DynHost server, https only.'));
 		o.placeholder = 'https://dns.eu.ovhapis.com';
