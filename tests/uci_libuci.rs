@@ -235,6 +235,11 @@ fn generated_files_read_as_uci_reads_them() {
         b"option x ",
         b"list x ",
         b"o y ",
+        b"option",
+        b"c",
+        b"package p",
+        b"\x0c",
+        b"\r",
         b"'",
         b"\"",
         b"\\",
@@ -259,7 +264,7 @@ fn generated_files_read_as_uci_reads_them() {
         state ^= state << 17;
         state
     };
-    for _ in 0..3000 {
+    for _ in 0..4000 {
         let length = 2 + next() % 10;
         let mut text = b"config t\n".to_vec();
         for _ in 0..length {
