@@ -19,8 +19,6 @@
 
 use std::collections::HashMap;
 
-use std::collections::BTreeMap;
-
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
 pub struct Section {
@@ -189,7 +187,6 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
         pos: 0,
         line: 0,
         sections: Vec::new(),
-        named: BTreeMap::new(),
         current: None,
         named: HashMap::new(),
         options: HashMap::new(),
@@ -227,9 +224,6 @@ struct Parser<'a> {
     /// The line the end of `buf` is on, 1-based.
     line: usize,
     sections: Vec<Section>,
-    /// Index in `sections` of each named section: a name opened again continues its section,
-    /// and looking it up by scanning made a file of many sections quadratic.
-    named: BTreeMap<String, usize>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
     /// Where each named section and each option is: looking them up in lists would make a
