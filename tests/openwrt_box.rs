@@ -69,11 +69,13 @@ fn box_dir() -> PathBuf {
         .unwrap_or_else(|| repo().join("target/openwrt-box"))
 }
 
-/// The one package in the dist folder whose name starts with `prefix` and ends with `suffix`.
-fn dist_package(prefix: &str, suffix: &str) -> Result<PathBuf, String> {
+/// The one package in `folder` of the dist folder whose name starts with `prefix` and ends with
+/// `suffix`.
+fn dist_package(folder: &str, prefix: &str, suffix: &str) -> Result<PathBuf, String> {
     let dist = std::env::var_os("DYNHOST_DIST_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("dist"));
+        .unwrap_or_else(|| repo().join("dist"))
+        .join(folder);
     let found: Vec<PathBuf> = fs::read_dir(&dist)
         .map(|entries| {
             entries
@@ -210,13 +212,20 @@ impl OpenWrtBox {
             .collect()
     }
 
-    /// Installs the x86_64 .ipk with opkg (its postinst enables and starts the service), then
-    /// records the configs' checksums as the boot of a router with the package does: the
-    /// `reload_config` of a fresh install knows nothing of /etc/config/dynhost yet, so only
-    /// the second one would fire its reload trigger.
+    /// Installs the x86_64 .ipk with opkg (its postinst enables and starts the service): see
+    /// [`OpenWrtBox::install`].
     fn opkg_install(&self, ipk: &Path) -> String {
-        self.put(ipk, "/tmp/dynhost.ipk");
-        let out = self.ok("opkg install /tmp/dynhost.ipk 2>&1");
+        self.install(ipk, "opkg install")
+    }
+
+    /// Copies `package` into the box and installs it with `installer` (its post-install script
+    /// enables and starts the service), then records the configs' checksums as the boot of a
+    /// router with the package does: the `reload_config` of a fresh install knows nothing of
+    /// /etc/config/dynhost yet, so only the second one would fire its reload trigger.
+    fn install(&self, package: &Path, installer: &str) -> String {
+        let name = package.file_name().expect("file name").to_string_lossy();
+        self.put(package, &format!("/tmp/{name}"));
+        let out = self.ok(&format!("{installer} /tmp/{name} 2>&1"));
         self.ok("reload_config");
         out
     }
@@ -235,6 +244,28 @@ impl OpenWrtBox {
         batch.push_str("commit dynhost\n");
         self.uci_batch(&batch);
         self.ok("reload_config");
+    }
+
+    /// Removes the package with `remover`, which must stop the daemon and take the package's
+    /// files; its output.
+    #[track_caller]
+    fn remove(&self, remover: &str) -> String {
+        let removed = self.ok(&format!("{remover} 2>&1"));
+        assert!(
+            wait_within(PROMPT, || self.daemon_pid().is_none()),
+            "dynhost still runs after {remover}: {removed}"
+        );
+        for gone in [
+            "/usr/bin/dynhost",
+            "/etc/init.d/dynhost",
+            "/etc/hotplug.d/iface/95-dynhost",
+        ] {
+            assert!(
+                !self.sh(&format!("test -e {gone}")).status.success(),
+                "{gone} left after {remover}: {removed}"
+            );
+        }
+        removed
     }
 
     fn stop(&self) {
@@ -260,7 +291,7 @@ fn text(out: &Output) -> String {
 
 /// The x86_64 .ipk, or `None` after [`skip`].
 fn ipk() -> Option<PathBuf> {
-    dist_package("dynhost_", "_x86_64.ipk")
+    dist_package("", "dynhost_", "_x86_64.ipk")
         .map_err(|reason| skip(&reason))
         .ok()
 }
@@ -313,10 +344,14 @@ fn exactly(server: &MockServer, n: usize, limit: Duration, what: &str) {
 /// A fresh box with the test server on its loopback and the package installed by opkg (the
 /// service runs, no record enabled); `None` after [`skip`].
 fn installed() -> Option<(OpenWrtBox, MockServer)> {
-    let ipk = ipk()?;
+    installed_with(ipk()?, "opkg install")
+}
+
+/// [`installed`] with another package and installer.
+fn installed_with(package: PathBuf, installer: &str) -> Option<(OpenWrtBox, MockServer)> {
     let the_box = OpenWrtBox::boot()?;
     let server = the_box.server();
-    the_box.opkg_install(&ipk);
+    the_box.install(&package, installer);
     Some((the_box, server))
 }
 
@@ -363,21 +398,7 @@ fn opkg_install_starts_the_service_and_remove_keeps_a_modified_config() {
     assert_eq!(the_box.ok("stat -c %a /etc/config/dynhost").trim(), "600");
 
     the_box.ok("uci set dynhost.global.check_interval=900 && uci commit dynhost");
-    let removed = the_box.ok("opkg remove dynhost 2>&1");
-    assert!(
-        wait_within(PROMPT, || the_box.daemon_pid().is_none()),
-        "dynhost still runs after opkg remove: {removed}"
-    );
-    for gone in [
-        "/usr/bin/dynhost",
-        "/etc/init.d/dynhost",
-        "/etc/hotplug.d/iface/95-dynhost",
-    ] {
-        assert!(
-            !the_box.sh(&format!("test -e {gone}")).status.success(),
-            "{gone} left after opkg remove: {removed}"
-        );
-    }
+    let removed = the_box.remove("opkg remove dynhost");
     assert_eq!(
         the_box.ok("uci get dynhost.global.check_interval").trim(),
         "900",
@@ -649,5 +670,37 @@ fn init_update_rechecks_and_reload_keeps_the_pid() {
         the_box.log()
     );
     assert_eq!(the_box.daemon_pid(), Some(pid), "same PID after reload");
+    the_box.stop();
+}
+
+/// Scenario 9: the same cycle with the APK v3 package of OpenWrt 25.12 and the real apk-tools 3:
+/// `apk add --allow-untrusted` starts the service, a record publishes the wan address, `apk del`
+/// stops the daemon and removes the package's files.
+#[test]
+fn apk_add_starts_the_service_which_publishes_and_apk_del_removes_it() {
+    let Some(apk) = dist_package("apk/x86_64", "dynhost-", ".apk")
+        .map_err(|reason| skip(&reason))
+        .ok()
+    else {
+        return;
+    };
+    let Some((the_box, server)) = installed_with(apk, "apk add --allow-untrusted") else {
+        return;
+    };
+    let before = the_box.daemon_pid().expect("dynhost runs after apk add");
+    assert_eq!(the_box.ok("stat -c %a /etc/config/dynhost").trim(), "600");
+    assert!(the_box.ok("apk info").lines().any(|l| l == "dynhost"));
+
+    the_box.configure(&server, &[&ubus_record()]);
+    exactly(&server, 1, PROMPT, "after uci commit");
+    assert_eq!(myips(&server.requests()), [WAN1]);
+    assert_eq!(
+        the_box.daemon_pid(),
+        Some(before),
+        "reloaded, not restarted"
+    );
+
+    the_box.remove("apk del dynhost");
+    assert!(!the_box.ok("apk info").lines().any(|l| l == "dynhost"));
     the_box.stop();
 }
