@@ -344,14 +344,14 @@ fn exactly(server: &MockServer, n: usize, limit: Duration, what: &str) {
 /// A fresh box with the test server on its loopback and the package installed by opkg (the
 /// service runs, no record enabled); `None` after [`skip`].
 fn installed() -> Option<(OpenWrtBox, MockServer)> {
-    installed_with(ipk()?, "opkg install")
+    installed_with(&ipk()?, "opkg install")
 }
 
 /// [`installed`] with another package and installer.
-fn installed_with(package: PathBuf, installer: &str) -> Option<(OpenWrtBox, MockServer)> {
+fn installed_with(package: &Path, installer: &str) -> Option<(OpenWrtBox, MockServer)> {
     let the_box = OpenWrtBox::boot()?;
     let server = the_box.server();
-    the_box.install(&package, installer);
+    the_box.install(package, installer);
     Some((the_box, server))
 }
 
@@ -675,7 +675,8 @@ fn init_update_rechecks_and_reload_keeps_the_pid() {
 
 /// Scenario 9: the same cycle with the APK v3 package of OpenWrt 25.12 and the real apk-tools 3:
 /// `apk add --allow-untrusted` starts the service, a record publishes the wan address, `apk del`
-/// stops the daemon and removes the package's files.
+/// stops the daemon and removes the package's files but keeps the modified config, which a
+/// reinstall leaves in place (the package's copy as .apk-new).
 #[test]
 fn apk_add_starts_the_service_which_publishes_and_apk_del_removes_it() {
     let Some(apk) = dist_package("apk/x86_64", "dynhost-", ".apk")
@@ -684,7 +685,7 @@ fn apk_add_starts_the_service_which_publishes_and_apk_del_removes_it() {
     else {
         return;
     };
-    let Some((the_box, server)) = installed_with(apk, "apk add --allow-untrusted") else {
+    let Some((the_box, server)) = installed_with(&apk, "apk add --allow-untrusted") else {
         return;
     };
     let before = the_box.daemon_pid().expect("dynhost runs after apk add");
@@ -700,7 +701,21 @@ fn apk_add_starts_the_service_which_publishes_and_apk_del_removes_it() {
         "reloaded, not restarted"
     );
 
-    the_box.remove("apk del dynhost");
+    let removed = the_box.remove("apk del dynhost");
     assert!(!the_box.ok("apk info").lines().any(|l| l == "dynhost"));
+    // The config was changed (the record enabled): apk keeps it, and a reinstall leaves it in
+    // place with the package's copy beside it.
+    assert_eq!(
+        the_box.ok("uci get dynhost.home4.enabled").trim(),
+        "1",
+        "the modified config is kept: {removed}"
+    );
+    let again = the_box.install(&apk, "apk add --allow-untrusted");
+    assert_eq!(
+        the_box.ok("uci get dynhost.home4.enabled").trim(),
+        "1",
+        "a reinstall keeps the modified config: {again}"
+    );
+    the_box.ok("test -f /etc/config/dynhost.apk-new");
     the_box.stop();
 }
