@@ -456,6 +456,34 @@ fn uci_commit_reloads_the_daemon_which_publishes_the_wan_address() {
     the_box.stop();
 }
 
+/// Scenario 2, the way LuCI saves: a commit through rpcd's ubus `uci` object sends procd the
+/// config.change event itself, so the daemon reloads (SIGHUP, same PID) without reload_config,
+/// also right after the install.
+#[test]
+fn a_commit_through_rpcd_reloads_the_daemon() {
+    let Some((the_box, _server)) = installed() else {
+        return;
+    };
+    let before = the_box.daemon_pid().expect("dynhost runs after install");
+    the_box.ok("rpcd </dev/null >/dev/null 2>&1 &");
+    assert!(
+        wait_within(PROMPT, || the_box.sh("ubus -S list uci").status.success()),
+        "rpcd did not come up"
+    );
+    the_box.ok(
+        "ubus call uci set '{\"config\":\"dynhost\",\"section\":\"global\",\
+         \"values\":{\"check_interval\":\"900\"}}' && \
+         ubus call uci commit '{\"config\":\"dynhost\"}'",
+    );
+    assert!(
+        wait_within(PROMPT, || the_box.log().contains("config reloaded")),
+        "no reload after the commit through rpcd: {}",
+        the_box.log()
+    );
+    assert_eq!(the_box.daemon_pid(), Some(before), "same PID");
+    the_box.stop();
+}
+
 /// Scenario 3: a new lease (address change, link up) reaches the server within 5 s through
 /// netifd's ifupdate and the hotplug script; `ifdown wan` sends nothing; `ifup wan` re-checks
 /// and sends nothing either, as the address is unchanged.
