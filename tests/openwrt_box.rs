@@ -11,7 +11,8 @@
 mod common;
 
 use common::{
-    echo_good, pki, wait_within, MockServer, Request, ServerCert, TempDir, PASSWORD, USERNAME,
+    echo_good, pki, wait_within, MockServer, Reply, Request, ServerCert, TempDir, PASSWORD,
+    USERNAME,
 };
 use std::fs::{self, File};
 use std::io::Write;
@@ -26,6 +27,8 @@ const REQUIRE_ENV: &str = "DYNHOST_REQUIRE_BOX";
 /// The first lease of every box (the script's default) and the next one.
 const WAN1: &str = "203.0.113.7";
 const WAN2: &str = "198.51.100.23";
+/// An address the server may claim a record holds.
+const OTHER: &str = "192.0.2.99";
 /// Where the tests put the test CA in the box.
 const BOX_CA: &str = "/etc/dynhost-test-ca.pem";
 /// What the issue allows between an address change and its request.
@@ -639,18 +642,22 @@ fn a_broken_config_starts_nothing_and_status_says_so() {
     the_box.stop();
 }
 
-/// Scenario 7: the log carries each line at its priority (info, warn, err) and never the
-/// password.
+/// Scenario 7: the log carries each line at its priority (info: a start and an update; warn:
+/// the server names another address; err: a refusal) and never the password.
 #[test]
 #[ignore = "needs issue 11 item 8: log priorities info/warn/err"]
 fn logread_shows_each_line_at_its_priority_and_never_the_password() {
     let Some((the_box, server)) = publishing() else {
         return;
     };
-    // An error: a refusal of the server.
-    server.set_responder(|_: &Request| common::Reply::ok("badauth"));
+    // A warning: the server says the record holds another address than the one sent.
+    server.set_responder(|_: &Request| Reply::ok(format!("good {OTHER}")));
     the_box.ok(&format!("box-lease {WAN2}/24"));
-    exactly(&server, 2, PROMPT, "after the new lease");
+    exactly(&server, 2, PROMPT, "after the second lease");
+    // An error: a refusal of the server.
+    server.set_responder(|_: &Request| Reply::ok("badauth"));
+    the_box.ok(&format!("box-lease {WAN1}/24"));
+    exactly(&server, 3, PROMPT, "after the third lease");
 
     let log = the_box.log();
     let priority_of = |needle: &str| {
@@ -661,7 +668,8 @@ fn logread_shows_each_line_at_its_priority_and_never_the_password() {
             .unwrap_or_else(|| panic!("no log line with '{needle}': {log}"))
     };
     assert_eq!(priority_of("watching"), "daemon.info", "{log}");
-    assert_eq!(priority_of(WAN1), "daemon.info", "{log}");
+    assert_eq!(priority_of("first update"), "daemon.info", "{log}");
+    assert_eq!(priority_of(OTHER), "daemon.warn", "{log}");
     assert_eq!(priority_of("badauth"), "daemon.err", "{log}");
     let all = String::from_utf8_lossy(&the_box.sh("logread").stdout).into_owned();
     assert!(!all.contains(PASSWORD), "the password in the log: {all}");
