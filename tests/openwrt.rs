@@ -11,7 +11,9 @@
 //! It also runs the LuCI page's tests (`tests/luci/`) under Node.
 //!
 //! busybox, shellcheck, make and node come from Debian (`apt-get install busybox shellcheck make
-//! nodejs`).
+//! nodejs`). Debian's busybox-static will not do (its ash runs its own applets, not the
+//! stand-ins): then the box's busybox is used when built (scripts/openwrt-box build), or the tests
+//! say why they skip.
 //! Without one of them a test prints `skipped: <reason>` and passes, unless
 //! `DYNHOST_REQUIRE_TOOLS` is set (CI sets it): then it fails.
 
@@ -127,10 +129,52 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `tests/shell/<script>` under `busybox sh`; panics with its report when it fails.
-/// Returns its stdout (the `ok - ...` lines), or `None` when busybox is missing.
+/// The busybox whose `sh` runs the shell tests: `DYNHOST_BUSYBOX` when set, else the one on
+/// [`CLEAN_PATH`]. Its ash must run the programs on PATH, as OpenWrt's does: a busybox built
+/// with FEATURE_SH_STANDALONE or FEATURE_PREFER_APPLETS (Debian's busybox-static) runs its own
+/// applets instead and bypasses the stand-ins. Then the box's busybox (scripts/openwrt-box
+/// build, OpenWrt's settings) is taken when it is built; otherwise `None` after one line that
+/// says so (a panic when [`REQUIRE_ENV`] is set).
+fn busybox() -> Option<PathBuf> {
+    let busybox = match std::env::var_os("DYNHOST_BUSYBOX") {
+        Some(path) => PathBuf::from(path),
+        None => tool("busybox", "busybox")?,
+    };
+    // With no program on PATH, only an ash that prefers its applets finds `tr` (not a builtin).
+    let empty = TempDir::new("no-programs");
+    let mut probe = Command::new(&busybox);
+    probe.args(["sh", "-c", "tr x y </dev/null"]);
+    if !run(probe, &empty.path().display().to_string())
+        .status
+        .success()
+    {
+        return Some(busybox);
+    }
+    let boxed = std::env::var_os("DYNHOST_BOX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/openwrt-box"))
+        .join("root/bin/busybox");
+    if boxed.is_file() {
+        return Some(boxed);
+    }
+    let test = thread::current().name().unwrap_or("?").to_string();
+    let reason = format!(
+        "{} runs its own applets before PATH (FEATURE_SH_STANDALONE/PREFER_APPLETS, as \
+         Debian's busybox-static): install Debian's busybox, or build the box \
+         (scripts/openwrt-box build) whose busybox is taken then",
+        busybox.display()
+    );
+    if std::env::var_os(REQUIRE_ENV).is_some() {
+        panic!("{test}: {reason} (and {REQUIRE_ENV} is set)");
+    }
+    let _ = writeln!(std::io::stderr(), "skipped: {reason} ({test})");
+    None
+}
+
+/// Runs `tests/shell/<script>` under `busybox sh` (see [`busybox`]); panics with its report
+/// when it fails. Returns its stdout (the `ok - ...` lines), or `None` without a usable busybox.
 fn shell_test(script: &str) -> Option<String> {
-    let busybox = tool("busybox", "busybox")?;
+    let busybox = busybox()?;
     let mut command = Command::new(&busybox);
     command
         .arg("sh")
@@ -417,7 +461,7 @@ fn feed_makefile_installs_the_package() {
 
 #[test]
 fn feed_test_sh_checks_the_version() {
-    let Some(busybox) = tool("busybox", "busybox") else {
+    let Some(busybox) = busybox() else {
         return;
     };
     let dir = TempDir::new("test-sh");
