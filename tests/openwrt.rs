@@ -8,7 +8,8 @@
 //! sh` on the shipped shell files, checks that the real binary reads the default config, and
 //! runs the feed Makefile's install recipe against a stand-in SDK (`tests/shell/sdk/`).
 //!
-//! It also runs the LuCI page's tests (`tests/luci/`) under Node.
+//! It also runs the LuCI page's tests (`tests/luci/`) under Node, and those of `tests/luci/real/`:
+//! the page in real upstream LuCI under chromium, and its ACL in the real rpcd.
 //!
 //! busybox, shellcheck, make and node come from Debian (`apt-get install busybox shellcheck make
 //! nodejs`).
@@ -238,6 +239,15 @@ fn luci_acl_holds_in_real_rpcd() {
     real_luci_test("tests/luci/real/rpcd.test.js");
 }
 
+/// The page in real LuCI (master and openwrt-23.05 from ../shared/luci-upstream) in Debian's
+/// chromium driven by playwright-core (tests/luci/real/luci.test.js): it loads without a script
+/// error, a record added and saved gives a file this build's dynhost takes, and a duplicate
+/// ticked in the table is refused before save.
+#[test]
+fn luci_page_works_in_real_luci() {
+    real_luci_test("tests/luci/real/luci.test.js");
+}
+
 /// Runs `node --test` on `files` (relative to the repository) with this build's binary and
 /// the variables that steer the tests that need outside tools; asserts they pass and returns
 /// the report.
@@ -251,6 +261,8 @@ fn node_tests(node: &Path, files: &[String]) -> String {
         "DYNHOST_LUCI_UPSTREAM",
         "DYNHOST_OPENWRT_SOURCES",
         "DYNHOST_PLAYWRIGHT",
+        "DYNHOST_CHROMIUM",
+        "DYNHOST_LUCI_SCREENSHOTS",
     ]
     .into_iter()
     .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
