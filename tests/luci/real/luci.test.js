@@ -434,7 +434,7 @@ for (const version of VERSIONS) {
 		const row = page.locator('.cbi-section-table-row[data-sid="spare"]');
 		await row.locator('input[type="checkbox"]').check();
 		await saveAndApply(page);
-		await row.getByText(/already updates/).waitFor();
+		await row.locator('.dynhost-problem', { hasText: /Record home already updates/ }).waitFor();
 		await screenshot(page, `${version}-duplicate`);
 		await page.waitForTimeout(1500);
 		assert.equal(router.applies, 0, 'nothing applied');
@@ -444,3 +444,27 @@ for (const version of VERSIONS) {
 		assert.deepEqual(errors.filter((error) => !/invalid input value|already updates/.test(error)), []);
 	});
 }
+
+for (const version of VERSIONS)
+	test(`LuCI ${version}: the editor refuses a family change that makes a duplicate, and takes it back`, { skip }, async (t) => {
+		const router = new Router(version, [GLOBAL,
+			record('home', { hostname: 'home.example.com' }),
+			record('home6', { hostname: 'home.example.com', family: 'ipv6' })]);
+		const { page, errors } = await openPage(t, router);
+		await page.click('.cbi-section-table-row[data-sid="home6"] .cbi-button-edit');
+		await page.waitForSelector('.modal');
+		const family = page.locator('.modal select[id$=".home6.family"]');
+		await family.selectOption('ipv4');
+		await page.click('.modal .cbi-button-positive');
+		// The editor stays open and says why.
+		await page.locator('.modal .dynhost-problem', { hasText: /Record home already updates this host name/ }).waitFor();
+		await screenshot(page, `${version}-editor-duplicate`);
+		assert.ok(await page.locator('.modal').isVisible(), 'the editor is still open');
+		assert.ok(!router.calls.includes('uci.set'), 'nothing staged');
+		// Back to IPv6: the problem goes, and the same editor saves.
+		await family.selectOption('ipv6');
+		await page.locator('.modal .dynhost-problem').waitFor({ state: 'detached' });
+		await page.click('.modal .cbi-button-positive');
+		await page.waitForSelector('.modal', { state: 'hidden' });
+		assert.deepEqual(errors.filter((error) => !/invalid input value|already updates/.test(error)), []);
+	});

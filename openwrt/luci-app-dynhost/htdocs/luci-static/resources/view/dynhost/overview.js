@@ -411,20 +411,23 @@ const TOOLTIP_STYLE = '.cbi-tooltip.error { white-space: pre-wrap; max-width: mi
 
 const PROBLEM_STYLE = 'color:var(--error-color-medium, #c00000); white-space:normal';
 
-// Puts `problem` (or nothing) under the table checkbox of `section_id`'s row.
-function showRowProblem(option, section_id, problem) {
-	const field = option.map.findElement('data-field', option.cbid(section_id));
+// Puts `problem` (or nothing) by the Enabled checkbox of `section_id` in the form of `option`:
+// in the table, under the row's checkbox; in the editor (LuCI 23.05 and master), below its
+// fields, above its buttons. One place per record, whichever field found the problem: each
+// check sees the whole record, so the last one is right.
+function showProblem(option, section_id, problem) {
+	const field = option.map.findElement('data-field', 'cbid.dynhost.%s.enabled'.format(section_id));
 	const cell = field && field.parentNode;
 	if (!cell)
 		return;
-	let note = cell.querySelector('.dynhost-row-problem');
+	let note = cell.querySelector('.dynhost-problem');
 	if (!problem) {
 		if (note)
 			note.remove();
 		return;
 	}
 	if (!note) {
-		note = E('div', { 'class': 'dynhost-row-problem', 'style': PROBLEM_STYLE });
+		note = E('div', { 'class': 'dynhost-problem', 'style': PROBLEM_STYLE });
 		cell.appendChild(note);
 	}
 	note.textContent = problem;
@@ -526,8 +529,8 @@ return view.extend({
 		const grid = s;
 		// The duplicate check for `option` of `section_id` (whose value is `value`, or, for the
 		// checkbox, its widget's state): null, or the words for it. The editor checks its own
-		// fields against the table; the table's checkbox shows no message of its own, so its
-		// row says what is wrong.
+		// fields against the table. A checkbox or a list shows no message of its own: the
+		// record's row, or its editor, says what is wrong.
 		const duplicateProblem = (option, section_id, name, value) => {
 			const sections = option.section === grid ? [grid] : [option.section, grid];
 			const records = recordsShown(sections, section_id, name, value);
@@ -535,8 +538,7 @@ return view.extend({
 			const problem = other
 				? _('Record %s already updates this host name for this family: dynhost would refuse both. Disable one, or change its host name or family.').format(other)
 				: null;
-			if (option.section === grid)
-				showRowProblem(option, section_id, problem);
+			showProblem(option, section_id, problem);
 			return problem;
 		};
 
