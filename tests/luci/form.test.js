@@ -317,7 +317,8 @@ test('the Records table shows words for the family and the source, not codes', a
 		{ '.name': 'a', '.type': 'record' },
 		{ '.name': 'b', '.type': 'record', family: 'ipv6', source: 'script' },
 		{ '.name': 'c', '.type': 'record', family: 'ipv5', source: 'netlink' },
-		{ '.name': 'd', '.type': 'record', source: 'web' }
+		{ '.name': 'd', '.type': 'record', source: 'web' },
+		{ '.name': 'e', '.type': 'record', source: '<b>"x"</b>' }
 	];
 	const shown = (name, section) => option(records, name).textvalue(section);
 	assert.deepEqual(['a', 'b', 'c', 'd'].map((section) => [shown('family', section), shown('source', section)]), [
@@ -326,4 +327,5 @@ test('the Records table shows words for the family and the source, not codes', a
 		['ipv5', 'netlink (kernel)'],
 		['IPv4', 'web service']
 	]);
+	assert.equal(shown('source', 'e'), '&#60;b&#62;&#34;x&#34;&#60;/b&#62;', 'LuCI sets it as HTML: escaped');
 });

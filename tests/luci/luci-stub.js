@@ -10,12 +10,15 @@ const path = require('node:path');
 const VIEW = path.resolve(__dirname, '..', '..', 'openwrt', 'luci-app-dynhost',
 	'htdocs', 'luci-static', 'resources', 'view', 'dynhost', 'overview.js');
 
-// LuCI's cbi.js gives strings a printf-like format(); the view only uses %s and %d.
+// LuCI's cbi.js gives strings a printf-like format(); the view uses %s, %d and %h (HTML-escaped).
+const HTML_ESCAPES = { '&': '&#38;', '"': '&#34;', "'": '&#39;', '<': '&#60;', '>': '&#62;' };
 if (!String.prototype.format) {
 	Object.defineProperty(String.prototype, 'format', {
 		value: function(...args) {
-			return this.replace(/%([sd])/g, (_match, kind) => {
+			return this.replace(/%([sdh])/g, (_match, kind) => {
 				const value = args.shift();
+				if (kind === 'h')
+					return String(value).replace(/[&"'<>]/g, (c) => HTML_ESCAPES[c]);
 				return kind === 'd' ? String(Math.trunc(Number(value))) : String(value);
 			});
 		}

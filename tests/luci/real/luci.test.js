@@ -90,8 +90,8 @@ class Router {
 	}
 
 	status() {
-		if (this.statusFixture)
-			return { code: 0, stdout: this.statusFixture, stderr: '' };
+		if (this.statusAnswer)
+			return this.statusAnswer;
 		const result = spawnSync(dynhostBinary(), ['-c', this.config, '-s', path.join(this.dir, 'state'), 'status', '-j'], { encoding: 'utf8' });
 		return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 	}
@@ -110,7 +110,7 @@ class Router {
 			if (line === '/usr/bin/dynhost status -j')
 				return [0, this.status()];
 			if (line === '/sbin/logread -e dynhost')
-				return [0, { code: 0, stdout: 'daemon.info dynhost[1]: started\n', stderr: '' }];
+				return [0, { code: 0, stdout: this.logText || 'daemon.info dynhost[1]: started\n', stderr: '' }];
 			if (line === '/etc/init.d/dynhost update')
 				return [0, { code: 0, stdout: '', stderr: '' }];
 			return [6];
@@ -347,7 +347,7 @@ for (const version of VERSIONS) {
 			record('home', { hostname: 'home.example.com', enabled: 'yes' }),
 			record('home6', { hostname: 'home.example.com', family: 'ipv6', source: 'script', script: '/bin/echo ::1', enabled: '0' })]);
 		// What the real dynhost printed for a record in each state (status.test.js keeps it so).
-		router.statusFixture = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'status.json'), 'utf8');
+		router.statusAnswer = { code: 0, stdout: fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'status.json'), 'utf8'), stderr: '' };
 		const { page, errors } = await openPage(t, router);
 		await page.waitForSelector('#dynhost-status tr[data-record="badauth"]');
 		const look = (name) => page.$eval(`#dynhost-status tr[data-record="${name}"] .dynhost-result`, (span) => {
@@ -467,4 +467,23 @@ for (const version of VERSIONS)
 		await page.click('.modal .cbi-button-positive');
 		await page.waitForSelector('.modal', { state: 'hidden' });
 		assert.deepEqual(errors.filter((error) => !/invalid input value|already updates/.test(error)), []);
+	});
+
+for (const version of VERSIONS)
+	test(`LuCI ${version}: text from outside shows as text, never as HTML`, { skip }, async (t) => {
+		const inject = (n) => `<img src=x onerror="window.injected=${n}">`;
+		const router = new Router(version, [GLOBAL, record('home', { hostname: 'home.example.com', source: inject(1) })]);
+		// Any program may write a line with the word dynhost to the log; a dynhost message may
+		// quote the server.
+		router.logText = `user.notice root: dynhost ${inject(2)}\n`;
+		router.statusAnswer = { code: 2, stdout: '', stderr: `dynhost: ${inject(3)}\n` };
+		const { page, errors } = await openPage(t, router);
+		await page.waitForSelector('#dynhost-status .alert-message');
+		await page.waitForTimeout(500);
+		assert.equal(await page.evaluate(() => window.injected), undefined);
+		assert.equal(await page.locator('#dynhost-status img, #dynhost-log img, .cbi-section-table-row img').count(), 0);
+		assert.ok((await page.locator('#dynhost-log').innerText()).includes(inject(2)));
+		assert.ok((await page.locator('#dynhost-status').innerText()).includes(inject(3)));
+		assert.ok((await page.locator('.cbi-section-table-row[data-sid="home"]').innerText()).includes(inject(1)));
+		assert.deepEqual(errors, []);
 	});

@@ -246,10 +246,10 @@ const SOURCE_WORDS = {
 };
 
 // What the table shows for `value` (the option's default when unset): its word, or the value
-// itself when dynhost's words do not know it.
+// itself when dynhost's words do not know it. LuCI puts it in the cell as HTML: escaped.
 function tableWord(words, value, fallback) {
 	const shown = value == null || value === '' ? fallback : value;
-	return words[shown] || shown;
+	return '%h'.format(words[shown] || shown);
 }
 
 // What the last result means and what the owner can do about it. The refusals are those of
@@ -315,6 +315,10 @@ function describeNext(record, now) {
 		return record.next_action_why || String(record.next_action);
 	}
 }
+
+// LuCI's E() and dom.content() set a lone string as HTML, and an array's strings as text: every
+// text from outside (dynhost's messages, the server's words in them, the system log, which any
+// program may write to) is passed in an array.
 
 // One table row per record of `dynhost status -j`; `now` is unix seconds.
 function statusRows(records, now) {
@@ -387,21 +391,21 @@ const STATE_STYLES = {
 
 function renderStatus(status, now) {
 	if (status.error)
-		return E('p', { 'class': 'alert-message warning' }, _('Cannot read the status: %s').format(status.error));
+		return E('p', { 'class': 'alert-message warning' }, [_('Cannot read the status: %s').format(status.error)]);
 	if (status.records.length === 0)
 		return E('p', {}, _('No records yet: add one below, then save.'));
-	const cell = (title, content) => E('td', { 'class': 'td', 'data-title': title }, content);
+	const cell = (title, content) => E('td', { 'class': 'td', 'data-title': title }, [content]);
 	return E('table', { 'class': 'table' }, [
 		E('tr', { 'class': 'tr table-titles' }, [
 			_('Host name'), _('Family'), _('Published address'), _('Last result'), _('When'), _('Next')
 		].map((title) => E('th', { 'class': 'th' }, title)))
 	].concat(statusRows(status.records, now).map((row) => E('tr', { 'class': 'tr', 'data-record': row.name }, [
-		cell(_('Host name'), [row.hostname, E('br'), E('small', {}, row.name)]),
+		cell(_('Host name'), E([], [row.hostname, E('br'), E('small', {}, [row.name])])),
 		cell(_('Family'), row.family),
 		cell(_('Published address'), row.address),
-		cell(_('Last result'), E('span', { 'class': 'dynhost-result', 'data-state': row.state, 'style': STATE_STYLES[row.state] }, row.result)),
+		cell(_('Last result'), E('span', { 'class': 'dynhost-result', 'data-state': row.state, 'style': STATE_STYLES[row.state] }, [row.result])),
 		cell(_('When'), row.when),
-		cell(_('Next'), E('span', { 'title': row.why }, row.next))
+		cell(_('Next'), E('span', { 'title': row.why }, [row.next]))
 	]))));
 }
 
@@ -481,7 +485,7 @@ return view.extend({
 	refresh: function(statusBox, logBox) {
 		return Promise.all([run(STATUS_COMMAND), run(LOG_COMMAND)]).then((results) => {
 			dom.content(statusBox, renderStatus(readStatus(results[0]), Math.floor(Date.now() / 1000)));
-			dom.content(logBox, logTail(results[1], configuredPasswords(), LOG_LINES));
+			dom.content(logBox, [logTail(results[1], configuredPasswords(), LOG_LINES)]);
 		});
 	},
 
@@ -490,7 +494,7 @@ return view.extend({
 			if (result.code === 0)
 				ui.addNotification(null, E('p', {}, _('dynhost is checking every record now; the table shows the results within a few seconds.')), 'info');
 			else
-				ui.addNotification(null, E('p', {}, _('Update failed: %s').format(String(result.stderr || '').trim() || result.code)), 'warning');
+				ui.addNotification(null, E('p', {}, [_('Update failed: %s').format(String(result.stderr || '').trim() || result.code)]), 'warning');
 		});
 	},
 
@@ -498,7 +502,7 @@ return view.extend({
 		const statusBox = E('div', { 'id': 'dynhost-status' },
 			renderStatus(readStatus(data[0]), Math.floor(Date.now() / 1000)));
 		const logBox = E('pre', { 'id': 'dynhost-log', 'style': 'max-height:24em; overflow:auto; white-space:pre-wrap' },
-			logTail(data[1], configuredPasswords(), LOG_LINES));
+			[logTail(data[1], configuredPasswords(), LOG_LINES)]);
 
 		const m = new form.Map('dynhost', _('DynHost'),
 			_('Keeps OVHcloud DynHost records pointing at this router\'s public address. Saving applies the settings: the running dynhost reads them again.'));
