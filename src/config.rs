@@ -261,6 +261,10 @@ pub struct Record {
     /// An interface identifier (upper 64 bits zero): publish this host in the delegated prefix
     /// instead of the router's own address. Only for IPv6 with the ubus or netlink source.
     pub ipv6_suffix: Option<Ipv6Addr>,
+    /// The LAN-side interface whose share of the delegated prefix holds the address: the host
+    /// of `ipv6_suffix`, or the router's own address when the IPv6 interface has none (PPPoE's
+    /// `wan_6`). With the netlink source and a suffix, its device is the default device.
+    pub prefix_interface: String,
     /// Base URL, always `https://`.
     pub server: String,
     /// The record's own CA bundle, or the global one.
@@ -298,6 +302,7 @@ const RECORD_OPTIONS: &[&str] = &[
     "check_url",
     "script",
     "ipv6_suffix",
+    "prefix_interface",
     "server",
     "cacert",
     "method",
@@ -524,6 +529,7 @@ fn record(
         family,
         interface: interface(options, family)?,
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
+        prefix_interface: prefix_interface(options, family, &source, warnings)?,
         source,
         server: dynhost(server)?,
         cacert: options
@@ -688,15 +694,43 @@ fn family(options: &Options) -> Result<Family, Error> {
 }
 
 fn interface(options: &Options, family: Family) -> Result<String, Error> {
-    match options.text("interface")? {
-        None => Ok(match family {
-            Family::Ipv4 => DEFAULT_IPV4_INTERFACE,
-            Family::Ipv6 => DEFAULT_IPV6_INTERFACE,
-        }
-        .to_string()),
+    let default = match family {
+        Family::Ipv4 => DEFAULT_IPV4_INTERFACE,
+        Family::Ipv6 => DEFAULT_IPV6_INTERFACE,
+    };
+    interface_name(options, "interface", default)
+}
+
+/// Read by the ipv6 records of the sources that know the delegated prefix; elsewhere a warning.
+fn prefix_interface(
+    options: &Options,
+    family: Family,
+    source: &Source,
+    warnings: &mut Vec<Warning>,
+) -> Result<String, Error> {
+    const OPTION: &str = "prefix_interface";
+    let name = interface_name(options, OPTION, "lan")?;
+    let read = family == Family::Ipv6 && matches!(source, Source::Ubus | Source::Netlink { .. });
+    if let (false, Some(entry)) = (read, options.entry(OPTION)) {
+        warnings.push(Warning {
+            line: entry.line,
+            message: format!(
+                "option '{OPTION}' in section '{}' ignored: only ipv6 records with source ubus \
+                 or netlink read it",
+                options.label
+            ),
+        });
+    }
+    Ok(name)
+}
+
+/// An OpenWrt logical interface's name (a UCI section name), `default` when not set.
+fn interface_name(options: &Options, option: &str, default: &str) -> Result<String, Error> {
+    match options.text(option)? {
+        None => Ok(default.to_string()),
         Some(interface) if uci::is_name(interface) => Ok(interface.to_string()),
         Some(interface) => Err(options.invalid(
-            "interface",
+            option,
             format!("{interface:?} is not an interface name: only letters, digits and _"),
         )),
     }
@@ -1128,6 +1162,7 @@ mod tests {
                 interface: "wan".into(),
                 source: Source::Ubus,
                 ipv6_suffix: None,
+                prefix_interface: "lan".into(),
                 server: DEFAULT_SERVER.into(),
                 cacert: PathBuf::from(DEFAULT_CACERT),
                 api: None,
@@ -1415,6 +1450,52 @@ mod tests {
         for bad in ["wan-6", "wan.6", "pppoe wan"] {
             assert_refused("interface", bad);
         }
+    }
+
+    #[test]
+    fn prefix_interfaces() {
+        let v6 = ("family", "ipv6");
+        assert_eq!(home(&[v6]).prefix_interface, "lan");
+        let record = home(&[
+            v6,
+            ("ipv6_suffix", "::1:2:3:4"),
+            ("prefix_interface", "srv_lan"),
+        ]);
+        assert_eq!(record.prefix_interface, "srv_lan");
+        for bad in ["lan-2", "lan.2", "my lan"] {
+            assert_refused("prefix_interface", bad);
+        }
+        let (_, option, message) = value_error(&home_with(&[v6, ("prefix_interface", "a/b")]));
+        assert_eq!(option, "prefix_interface");
+        assert!(message.contains("not an interface name"), "{message}");
+    }
+
+    #[test]
+    fn prefix_interface_is_warned_about_where_it_is_not_read() {
+        for options in [
+            vec![("prefix_interface", "guest")],
+            vec![
+                ("family", "ipv6"),
+                ("source", "web"),
+                ("prefix_interface", "guest"),
+            ],
+        ] {
+            assert_eq!(
+                warnings(&home_with(&options)),
+                [format!(
+                    "{}: option 'prefix_interface' in section 'home' ignored: only ipv6 records \
+                     with source ubus or netlink read it",
+                    options.len() + 4
+                )],
+                "{options:?}"
+            );
+        }
+        let read = home_with(&[
+            ("family", "ipv6"),
+            ("source", "netlink"),
+            ("prefix_interface", "g"),
+        ]);
+        assert_eq!(warnings(&read), Vec::<String>::new());
     }
 
     #[test]

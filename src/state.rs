@@ -115,12 +115,20 @@ impl StateDir {
             .create(path);
         match created {
             // Something else than a directory: said in words below.
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(Error::io(path, e)),
-            _ => {}
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(Error::io(path, e)),
+            _ => StateDir::open_to_read(path),
         }
-        let metadata = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
-        check_private_dir(&metadata, crate::sys::effective_uid())
-            .map_err(|why| Error::io(path, io::Error::other(why)))?;
+    }
+
+    /// For commands that only read state (`status`, `check`): a missing dir is no state and is
+    /// left missing; an existing one is checked as [`StateDir::open`] does.
+    pub fn open_to_read(path: &Path) -> Result<StateDir, Error> {
+        match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
+            Ok(metadata) => check_private_dir(&metadata, crate::sys::effective_uid())
+                .map_err(|why| Error::io(path, io::Error::other(why)))?,
+        }
         Ok(StateDir {
             path: path.to_path_buf(),
         })
@@ -306,6 +314,7 @@ pub(crate) mod tests {
             interface: "wan".into(),
             source: Source::Ubus,
             ipv6_suffix: None,
+            prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
             api: None,

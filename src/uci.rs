@@ -14,8 +14,10 @@
 //! with `fgets` and `strlen`, so a NUL silently drops the rest of its line and joins the next
 //! one to what came before; a file read differently here than there would be worse than a
 //! refusal. It knows nothing about what the sections mean.
+//!
+//! `tests/uci_libuci.rs` compares it with the real `uci show` on thousands of files.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
@@ -75,12 +77,13 @@ impl Section {
     }
 
     /// `uci_set` while parsing: an empty value is no change (the parser's pointer is never a
-    /// complete lookup, so nothing is deleted), and a new value takes the old one's place.
-    fn set(&mut self, name: String, value: Vec<u8>, line: usize) {
+    /// complete lookup, so nothing is deleted), and a new value takes the old one's place,
+    /// `at`, where the option is if it is there.
+    fn set(&mut self, at: Option<usize>, name: String, value: Vec<u8>, line: usize) {
         if value.is_empty() {
             return;
         }
-        match self.position(&name) {
+        match at {
             Some(index) => {
                 self.options[index].value = Value::Single(value);
                 self.options[index].line = line;
@@ -94,8 +97,8 @@ impl Section {
     }
 
     /// `uci_add_list` grows a list, or turns a string into a list in the string's place.
-    fn append(&mut self, name: String, item: Vec<u8>, line: usize) {
-        let Some(index) = self.position(&name) else {
+    fn append(&mut self, at: Option<usize>, name: String, item: Vec<u8>, line: usize) {
+        let Some(index) = at else {
             self.options.push(Entry {
                 name,
                 value: Value::List(vec![item]),
@@ -111,10 +114,6 @@ impl Section {
             }
         }
         entry.line = line;
-    }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        self.options.iter().position(|entry| entry.name == name)
     }
 }
 
@@ -188,8 +187,9 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
         pos: 0,
         line: 0,
         sections: Vec::new(),
-        named: BTreeMap::new(),
         current: None,
+        named: HashMap::new(),
+        options: HashMap::new(),
     };
     while !parser.input.is_empty() {
         parser.pos = 0;
@@ -224,11 +224,12 @@ struct Parser<'a> {
     /// The line the end of `buf` is on, 1-based.
     line: usize,
     sections: Vec<Section>,
-    /// Index in `sections` of each named section: a name opened again continues its section,
-    /// and looking it up by scanning made a file of many sections quadratic.
-    named: BTreeMap<String, usize>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
+    /// Where each named section and each option is: looking them up in lists would make a
+    /// large file cost the square of its size.
+    named: HashMap<String, usize>,
+    options: HashMap<(usize, String), usize>,
 }
 
 impl Parser<'_> {
@@ -281,18 +282,18 @@ impl Parser<'_> {
     fn statements(&mut self) -> Result<(), SyntaxError> {
         self.skip_whitespace();
         loop {
-            // strtok(" \t") on the rest of the C string.
-            let string_end = self.buf[self.pos..]
-                .iter()
-                .position(|&byte| byte == 0)
-                .map_or(self.buf.len(), |end| self.pos + end);
-            let Some(start) = (self.pos..string_end).find(|&index| !ends_keyword(self.buf[index]))
-            else {
+            // strtok(" \t") on the rest of the C string, which ends at a 0 or the buffer's end.
+            let mut start = self.pos;
+            while self.at(start) != 0 && ends_keyword(self.at(start)) {
+                start += 1;
+            }
+            if self.at(start) == 0 {
                 return Ok(());
-            };
-            let end = (start..string_end)
-                .find(|&index| ends_keyword(self.buf[index]))
-                .unwrap_or(string_end);
+            }
+            let mut end = start;
+            while self.at(end) != 0 && !ends_keyword(self.at(end)) {
+                end += 1;
+            }
             let line = self.line;
             let keyword = match &self.buf[start..end] {
                 [b'#', ..] => return Ok(()),
@@ -514,7 +515,7 @@ impl Parser<'_> {
     fn option(
         &mut self,
         line: usize,
-        assign: fn(&mut Section, String, Vec<u8>, usize),
+        assign: fn(&mut Section, Option<usize>, String, Vec<u8>, usize),
     ) -> Result<(), SyntaxError> {
         let name = self.required(
             line,
@@ -525,7 +526,14 @@ impl Parser<'_> {
         let value = self.argument()?;
         self.end_of_statement()?;
         let index = self.current.expect("checked before the keyword was taken");
-        assign(&mut self.sections[index], ascii(name), value.text, line);
+        let key = (index, ascii(name));
+        let at = self.options.get(&key).copied();
+        let section = &mut self.sections[index];
+        let before = section.options.len();
+        assign(section, at, key.1.clone(), value.text, line);
+        if section.options.len() > before {
+            self.options.insert(key, before);
+        }
         Ok(())
     }
 

@@ -318,10 +318,14 @@ fn a_state_dir_of_another_user_is_refused() {
 }
 
 #[test]
-fn a_missing_state_dir_is_created_private() {
+fn a_missing_state_dir_is_created_private_by_update_only() {
     let env = TestEnv::new();
     let server = MockServer::good();
     let config = env.config(&[env.record("home", &server)]);
+    for command in ["status", "check"] {
+        env.run(&config, &[command]).assert_code(0);
+        assert!(!env.state_dir.exists(), "{command} created the state dir");
+    }
     env.run(&config, &["update"]).assert_code(0);
     let mode = fs::metadata(&env.state_dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);

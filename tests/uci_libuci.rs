@@ -3,8 +3,11 @@
 //!
 //! Every file that `uci` refuses must be refused by `dynhost::uci::parse`, and every file it
 //! reads must give the same sections, options, values and order, byte for byte. The files are
-//! hand-written edge cases and a few thousand generated from the pieces that matter to the
-//! grammar. The one refusal of ours that `uci` does not make (a NUL byte) is left out.
+//! hand-written edge cases, the package's default config, the config files of libuci's own
+//! tests (read from the uci source tarball in `../shared/openwrt-userland/sources`, or
+//! `$DYNHOST_OPENWRT_USERLAND/sources`), and a few thousand generated from the pieces that
+//! matter to the grammar. The one refusal of ours that `uci` does not make (a NUL byte) is left
+//! out.
 //!
 //! Without the built root the test prints `skipped: <reason>` and passes, unless
 //! `DYNHOST_REQUIRE_BOX` is set (CI sets it after building the box): then it fails.
@@ -14,7 +17,7 @@ mod common;
 use common::TempDir;
 use dynhost::uci::{self, Section, Value};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const REQUIRE_ENV: &str = "DYNHOST_REQUIRE_BOX";
@@ -110,10 +113,12 @@ fn compare(uci: &Uci, text: &[u8]) {
     let theirs = uci.show(text);
     let shown = String::from_utf8_lossy(text);
     match (ours, theirs) {
-        (Ok(sections), Some(expected)) => assert_eq!(
+        // Bytes, not text: two different invalid sequences would print alike.
+        (Ok(sections), Some(expected)) => assert!(
+            show(&sections) == expected,
+            "read differently: {shown:?}\ndynhost:\n{}uci:\n{}",
             String::from_utf8_lossy(&show(&sections)),
-            String::from_utf8_lossy(&expected),
-            "read differently: {shown:?}"
+            String::from_utf8_lossy(&expected)
         ),
         (Err(_), None) => {}
         (Ok(sections), None) => panic!("uci refuses, dynhost reads {sections:?}: {shown:?}"),
@@ -173,6 +178,54 @@ fn hand_written_cases_read_as_uci_reads_them() {
     }
 }
 
+/// The userland folder: `$DYNHOST_OPENWRT_USERLAND`, else the nearest
+/// `shared/openwrt-userland` above the repository, as `scripts/openwrt-box` finds it.
+fn userland() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DYNHOST_OPENWRT_USERLAND") {
+        return Some(PathBuf::from(dir));
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/openwrt-userland"))
+        .find(|dir| dir.is_dir())
+}
+
+#[test]
+fn libucis_own_test_files_and_our_default_config_read_as_uci_reads_them() {
+    let Some(uci) = Uci::find() else { return };
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("openwrt/files/dynhost.config");
+    compare(&uci, &std::fs::read(default).unwrap());
+    let Some(tarball) = userland().map(|dir| dir.join("sources/uci.tar.gz")) else {
+        panic!("the box is built, but no shared/openwrt-userland is found: set DYNHOST_OPENWRT_USERLAND");
+    };
+    let sources = TempDir::new("uci-sources");
+    let untar = Command::new("tar")
+        .arg("-xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(sources.path())
+        .status()
+        .unwrap();
+    assert!(untar.success(), "tar -xzf {}", tarball.display());
+    let mut compared = 0;
+    for dir in [
+        "tests/cram/config",
+        "tests/fuzz/corpus",
+        "tests/fuzz/inputs",
+        "tests/shunit2/config",
+        "tests/shunit2/references",
+    ] {
+        for entry in std::fs::read_dir(sources.path().join(dir)).unwrap() {
+            let text = std::fs::read(entry.unwrap().path()).unwrap();
+            if !text.contains(&0) {
+                compare(&uci, &text);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 40, "only {compared} files from libuci's tests");
+}
+
 /// Files made of the pieces that matter to the grammar, from a fixed seed.
 #[test]
 fn generated_files_read_as_uci_reads_them() {
@@ -182,6 +235,11 @@ fn generated_files_read_as_uci_reads_them() {
         b"option x ",
         b"list x ",
         b"o y ",
+        b"option",
+        b"c",
+        b"package p",
+        b"\x0c",
+        b"\r",
         b"'",
         b"\"",
         b"\\",
@@ -206,7 +264,7 @@ fn generated_files_read_as_uci_reads_them() {
         state ^= state << 17;
         state
     };
-    for _ in 0..3000 {
+    for _ in 0..4000 {
         let length = 2 + next() % 10;
         let mut text = b"config t\n".to_vec();
         for _ in 0..length {

@@ -34,15 +34,15 @@ pub(crate) fn detect(
     match &record.source {
         Source::Ubus => Ok(Detection {
             place: format!("interface '{}'", record.interface),
-            candidates: ubus::candidates(&record.interface, family, record.ipv6_suffix, timeout)?,
+            candidates: ubus::candidates(
+                &record.interface,
+                family,
+                record.ipv6_suffix,
+                &record.prefix_interface,
+                timeout,
+            )?,
         }),
-        Source::Netlink { device } => netlink::detect(
-            device.as_deref(),
-            &record.interface,
-            family,
-            record.ipv6_suffix,
-            timeout,
-        ),
+        Source::Netlink { device } => netlink::detect(device.as_deref(), record, timeout),
         Source::Web { check_url } => {
             let url = check_url.as_deref().unwrap_or(web::default_url(family));
             Ok(Detection {
