@@ -61,6 +61,11 @@ mod written_elsewhere {
                      {DEFAULT_CHECK_INTERVAL_SECS}'"
                 ),
                 format!("'timeout:range({min_timeout},{max_timeout}):{DEFAULT_TIMEOUT_SECS}'"),
+                format!(
+                    "'ttl:range({},{})'",
+                    API_TTL_SECS.start(),
+                    API_TTL_SECS.end()
+                ),
             ],
         );
         assert_says(
@@ -96,6 +101,11 @@ mod written_elsewhere {
                 format!("| `timeout` | `{DEFAULT_TIMEOUT_SECS}` |"),
                 format!("({min_timeout}–{max_timeout}) |"),
                 format!("| `interface` | `{ipv4}` (ipv4), `{ipv6}` (ipv6) |"),
+                format!(
+                    "| `ttl` | the zone's default | seconds, {} to {} |",
+                    API_TTL_SECS.start(),
+                    API_TTL_SECS.end()
+                ),
             ],
         );
     }
