@@ -117,6 +117,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         } => {
             let endpoint_url = config::api_endpoint(endpoint)
                 .map_err(|problem| Error::Usage(format!("-e: {problem}")))?;
+            credential::check_application_key(application_key)?;
             let zones = credential::check_zones(zones)?;
             let global = config::load_global(&cli.config)?;
             let ask = credential::Ask {

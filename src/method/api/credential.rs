@@ -68,6 +68,17 @@ fn request_body(zones: &[String]) -> String {
     serde_json::to_string(&request).expect("a credential request serialises")
 }
 
+/// The application key travels in a header: printable ASCII without spaces.
+pub fn check_application_key(key: &str) -> Result<(), Error> {
+    if !key.is_empty() && key.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "-k '{}' is not an application key: printable ASCII without spaces",
+        key.escape_debug()
+    )))
+}
+
 /// Zones must be names, lower-cased, each once: they become paths of the access rules.
 pub fn check_zones(zones: &[String]) -> Result<Vec<String>, Error> {
     if zones.is_empty() {
@@ -213,6 +224,14 @@ mod tests {
         for bad in [&[][..], &["example"], &["a/b.com"], &["*.example.com"]] {
             let error = check_zones(&zones(bad)).unwrap_err();
             assert!(matches!(error, Error::Usage(_)), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_application_key_is_one_printable_word() {
+        assert!(check_application_key("AKtest01").is_ok());
+        for bad in ["", "a b", "a\nb", "é"] {
+            assert!(check_application_key(bad).is_err(), "{bad:?}");
         }
     }
 
