@@ -4,7 +4,7 @@
 //! here); [`Api::publish`] makes them over the transport it is given.
 
 pub mod credential;
-mod reply;
+pub mod reply;
 mod sign;
 
 use std::net::IpAddr;

@@ -16,7 +16,7 @@ const DENIED_CODES: [&str; 5] = [
     "NOT_GRANTED_CALL",
 ];
 /// The signature's timestamp was too far from the server's clock.
-pub(crate) const QUERY_TIME_OUT: &str = "QUERY_TIME_OUT";
+const QUERY_TIME_OUT: &str = "QUERY_TIME_OUT";
 
 /// The fields of an error body that dynhost reads; the API sends `message` always,
 /// `errorCode` for authentication errors and `class` for the others.
@@ -35,12 +35,12 @@ impl ErrorBody {
 }
 
 /// Whether the reply says the signature's timestamp was out of time.
-pub(crate) fn is_time_out(reply: &HttpReply) -> bool {
+pub fn is_time_out(reply: &HttpReply) -> bool {
     ErrorBody::of(reply).error_code == QUERY_TIME_OUT
 }
 
 /// How a call is named in messages, and what a 404 of it means.
-pub(crate) struct Called<'a> {
+pub struct Called<'a> {
     /// `GET /domain/zone/example.com/record`, without the query.
     pub call: String,
     /// A 404 means the zone is not the account's (rather than a record that went away).
@@ -51,7 +51,7 @@ pub(crate) struct Called<'a> {
 }
 
 /// The body of a 2xx reply; any other reply as the error it stands for.
-pub(crate) fn check<'r>(reply: &'r HttpReply, called: &Called) -> Result<&'r [u8], Error> {
+pub fn check<'r>(reply: &'r HttpReply, called: &Called) -> Result<&'r [u8], Error> {
     let status = reply.status;
     if (200..300).contains(&status) {
         return Ok(&reply.body);
@@ -72,32 +72,37 @@ pub(crate) fn check<'r>(reply: &'r HttpReply, called: &Called) -> Result<&'r [u8
     })
 }
 
-/// `GET /auth/time: HTTP 403 'This call has not been granted' (Client::Forbidden, query id
-/// 'EU.ext-1.5f')`.
+/// `GET /auth/time: HTTP 403 'This call has not been granted' ('Client::Forbidden', query id
+/// 'EU.ext-1.5f')`. Everything the server wrote is masked and quoted: the message (or the
+/// body, when it says none), the error code, the class and the query id.
 fn detail(reply: &HttpReply, called: &Called, message: &str) -> String {
-    let mut text = if message.is_empty() {
+    let quote = |text: &str| {
+        let mut text = text.to_string();
+        for secret in called.masked.iter().filter(|secret| !secret.is_empty()) {
+            text = text.replace(secret, "***");
+        }
+        excerpt(&text)
+    };
+    let text = if message.is_empty() {
         String::from_utf8_lossy(&reply.body).trim().to_string()
     } else {
         message.to_string()
     };
-    for secret in called.masked.iter().filter(|secret| !secret.is_empty()) {
-        text = text.replace(secret, "***");
-    }
     let quoted = if text.is_empty() {
         "(empty body)".to_string()
     } else {
-        excerpt(&text)
+        quote(&text)
     };
     let body = ErrorBody::of(reply);
     let kinds: Vec<String> = [body.error_code, body.class]
-        .into_iter()
+        .iter()
         .filter(|kind| !kind.is_empty())
-        .map(|kind| excerpt(&kind))
+        .map(|kind| quote(kind))
         .chain(
             reply
                 .query_id
                 .as_deref()
-                .map(|id| format!("query id {}", excerpt(id))),
+                .map(|id| format!("query id {}", quote(id))),
         )
         .collect();
     let kinds = if kinds.is_empty() {
@@ -109,7 +114,7 @@ fn detail(reply: &HttpReply, called: &Called, message: &str) -> String {
 }
 
 /// A 2xx body that is not the JSON expected: the API or something on the way misbehaves.
-pub(crate) fn unexpected(called: &Called, body: &[u8]) -> Error {
+fn unexpected(called: &Called, body: &[u8]) -> Error {
     let text = String::from_utf8_lossy(body);
     Error::Server(format!(
         "{}: unexpected reply {}",
@@ -119,7 +124,7 @@ pub(crate) fn unexpected(called: &Called, body: &[u8]) -> Error {
 }
 
 /// Reads a 2xx body as `T`.
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
+pub fn json<T: serde::de::DeserializeOwned>(
     reply: &HttpReply,
     called: &Called,
 ) -> Result<T, Error> {
@@ -252,5 +257,11 @@ mod tests {
         );
         let raw = error_of(502, "proxy says the-secret").to_string();
         assert!(raw.contains("'proxy says ***'"), "{raw}");
+        let mut echoed = reply(500, r#"{"errorCode":"the-secret","class":"the-consumer"}"#);
+        echoed.query_id = Some("id-the-secret".into());
+        let message = check(&echoed, &records())
+            .expect_err("a failure")
+            .to_string();
+        assert!(!message.contains("the-"), "{message}");
     }
 }
