@@ -2,7 +2,7 @@
 //! (tmpfs on routers, so writing it at every pass costs no flash), and the lock that keeps
 //! two runs from sending the same update.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -16,6 +16,8 @@ use crate::protocol::Refusal;
 
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";
+/// Followed by an interface name: where one-shots for that interface queue for [`LOCK_FILE`].
+const QUEUE_PREFIX: &str = "queued.";
 
 /// How the last exchange ended; stored and reported as one word (`good`, `badauth`, ...), so
 /// scripts reading `status -j` need no knowledge of our types.
@@ -114,6 +116,32 @@ impl StateDir {
             .map_err(|e| Error::io(&path, e))?;
         file.lock().map_err(|e| Error::io(&path, e))?;
         Ok(file)
+    }
+
+    /// The lock for a one-shot pass over the records of `interface` (what hotplug starts at each
+    /// event while the daemon is stopped), or `None` when another one-shot for `interface`
+    /// already queues for it. That one has not looked at the address yet, so it will publish
+    /// whatever this one would; queueing as well would only pile up one process per event while
+    /// a slow server holds the lock. The place in the queue is left as soon as the lock is held,
+    /// so an event after that gets a pass of its own. `interface` must be a UCI name (letters,
+    /// digits, `_`): it becomes part of a file name.
+    pub fn lock_unless_queued(&self, interface: &str) -> Result<Option<File>, Error> {
+        let path = self.path.join(format!("{QUEUE_PREFIX}{interface}"));
+        let queued = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match queued.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        let lock = self.lock()?;
+        drop(queued);
+        Ok(Some(lock))
     }
 
     /// Records are keyed by what the server sees, so renaming a section keeps its history.
@@ -237,6 +265,59 @@ pub(crate) mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o700);
         assert_eq!(mode(&path.join("home.example.com.ipv4.json")), 0o600);
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    /// Whether some process holds a `flock` on `path`, from the kernel's list of locks.
+    fn is_flocked(path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(metadata) = fs::metadata(path) else {
+            return false;
+        };
+        // Lines such as "1: FLOCK  ADVISORY  WRITE 1234 fe:01:5678 0 EOF"; the inode is last in
+        // the device:inode field.
+        let inode = format!(":{}", metadata.ino());
+        fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(" FLOCK "))
+            .any(|line| line.split_whitespace().any(|field| field.ends_with(&inode)))
+    }
+
+    #[test]
+    fn one_one_shot_per_interface_queues_for_the_lock() {
+        let path = scratch_dir("queue");
+        let dir = StateDir::open(&path).unwrap();
+        let running = dir.lock().unwrap();
+        std::thread::scope(|scope| {
+            let (queued_sender, queued) = std::sync::mpsc::channel();
+            let dir = &dir;
+            let first = scope.spawn(move || {
+                let lock = dir.lock_unless_queued("wan").unwrap();
+                queued_sender.send(()).unwrap();
+                lock
+            });
+            // Looked up without locking, which could take the first one's place.
+            let wan_queue = path.join("queued.wan");
+            while !is_flocked(&wan_queue) {
+                std::thread::yield_now();
+            }
+            assert!(dir.lock_unless_queued("wan").unwrap().is_none());
+            assert!(
+                queued.try_recv().is_err(),
+                "the first waits while the lock is held"
+            );
+            drop(running);
+            let lock = first.join().unwrap();
+            assert!(
+                lock.is_some(),
+                "the first gets the lock when it is released"
+            );
+            assert!(
+                !is_flocked(&wan_queue),
+                "the queue is left once the lock is held"
+            );
+        });
         fs::remove_dir_all(&path).unwrap();
     }
 
