@@ -3,13 +3,14 @@
 //! that this process's threads and descriptors are counted with nothing else running.
 
 use std::fs;
-use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use dynhost::config::{Family, Record, Secret, Source};
-use dynhost::transport::Https;
+use dynhost::config::{Config, Record};
+use dynhost::error::Error;
+use dynhost::state::StateDir;
+use dynhost::transport::{HttpReply, Request, Transport};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const PASSES: usize = 100;
@@ -39,22 +40,36 @@ fn processes_running(argv: &[&str]) -> usize {
         .count()
 }
 
-fn script_record(script: &Path) -> Record {
-    Record {
-        name: "home".into(),
-        enabled: true,
-        hostname: "home.example.com".into(),
-        username: "example.com-router".into(),
-        password: Secret::new("unused".into()),
-        family: Family::Ipv4,
-        interface: "wan".into(),
-        source: Source::Script {
-            command: vec![script.to_string_lossy().into_owned()],
-        },
-        ipv6_suffix: None,
-        server: "https://127.0.0.1:9".into(),
-        cacert: "/nonexistent/ca.pem".into(),
+/// A DynHost server that accepts every update, and counts them.
+#[derive(Default)]
+struct Accepting {
+    updates: usize,
+}
+
+impl Transport for Accepting {
+    fn get(&mut self, _: &Request, _: &Path) -> Result<HttpReply, Error> {
+        self.updates += 1;
+        Ok(HttpReply {
+            status: 200,
+            body: b"good 192.0.2.1\n".to_vec(),
+            location: None,
+        })
     }
+}
+
+/// A record whose address comes from `script`, as the config gives it.
+fn script_record(script: &Path) -> Record {
+    let text = format!(
+        "config record 'home'\n\
+         \toption hostname 'home.example.com'\n\
+         \toption username 'example.com-router'\n\
+         \toption password 'unused'\n\
+         \toption source 'script'\n\
+         \toption script '{}'\n",
+        script.display()
+    );
+    let mut config = Config::parse(Path::new("test"), text).expect("valid config");
+    config.records.remove(0)
 }
 
 #[test]
@@ -71,13 +86,22 @@ fn passes_with_a_script_whose_background_child_keeps_stdout_open_leave_nothing_b
     .unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     let record = script_record(&script);
-    let expected: IpAddr = "192.0.2.1".parse().unwrap();
-    let mut https = Https::new(TIMEOUT);
+    let state_dir = StateDir::open(&dir.join("state")).unwrap();
+    let mut server = Accepting::default();
+    // Forced, so that every pass goes all the way: detect, send, remember.
     let mut pass = |number: usize| {
         let started = Instant::now();
-        let address = dynhost::source::current_address(&record, None, TIMEOUT, &mut https)
-            .unwrap_or_else(|error| panic!("pass {number}: {error}"));
-        assert_eq!(address, expected, "pass {number}");
+        let worst = dynhost::pass::run(
+            &[&record],
+            true,
+            TIMEOUT,
+            &state_dir,
+            &mut server,
+            &|| 1_700_000_000,
+            None,
+        )
+        .unwrap_or_else(|error| panic!("pass {number}: {error}"));
+        assert_eq!(worst, None, "pass {number} failed");
         assert!(
             started.elapsed() < TIMEOUT,
             "pass {number} waited for the background child"
@@ -107,6 +131,7 @@ fn passes_with_a_script_whose_background_child_keeps_stdout_open_leave_nothing_b
         std::thread::sleep(Duration::from_millis(20));
     }
     let left = processes_running(&["sleep", &seconds]);
+    assert_eq!(server.updates, PASSES + 1, "one update per forced pass");
     fs::remove_dir_all(&dir).unwrap();
     assert_eq!(left, 0, "background children left running");
 }
