@@ -6,10 +6,11 @@ use getopts::{Options, ParsingStyle};
 
 use crate::config::DEFAULT_CONFIG_PATH;
 use crate::error::Error;
+use crate::pass::Selection;
 use crate::state::DEFAULT_STATE_DIR;
 
 pub const USAGE: &str = "\
-Usage: dynhost [-c FILE] [-s DIR] [-v|-q] COMMAND
+Usage: dynhost [-c FILE] [-s DIR] [-v|-q] [-S] COMMAND
 Keeps OVHcloud DynHost records pointing at this machine's current public address.
 
 Commands:
@@ -24,6 +25,8 @@ Options:
   -s, --state-dir DIR    state directory (default /var/run/dynhost)
   -v, --verbose          also log each request (without credentials) and reply
   -q, --quiet            log errors only
+  -S, --syslog           log to the system log (/dev/log) at each line's priority,
+                         instead of to stderr
   -r, --record NAME      update: only this record (section name or host name); repeatable
   -i, --interface IFACE  update: only records bound to this logical interface
   -f, --force            update: send even if nothing changed
@@ -43,7 +46,7 @@ pub enum Verbosity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Update(UpdateSelection),
+    Update(Selection),
     Run,
     Status { json: bool },
     Check { json: bool },
@@ -51,19 +54,13 @@ pub enum Command {
     Version,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateSelection {
-    /// Section or host names; empty selects every enabled record.
-    pub records: Vec<String>,
-    pub interface: Option<String>,
-    pub force: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cli {
     pub config: PathBuf,
     pub state_dir: PathBuf,
     pub verbosity: Verbosity,
+    /// Log to the system log socket instead of stderr.
+    pub syslog: bool,
     pub command: Command,
 }
 
@@ -75,6 +72,7 @@ pub fn parse(args: &[String]) -> Result<Cli, Error> {
         .optopt("s", "state-dir", "", "DIR")
         .optflag("v", "verbose", "")
         .optflag("q", "quiet", "")
+        .optflag("S", "syslog", "")
         .optflag("h", "help", "")
         .optflag("V", "version", "");
     let matches = global.parse(args).map_err(usage_error)?;
@@ -107,6 +105,7 @@ pub fn parse(args: &[String]) -> Result<Cli, Error> {
         config,
         state_dir,
         verbosity,
+        syslog: matches.opt_present("S"),
         command,
     })
 }
@@ -127,21 +126,23 @@ fn parse_command(name: &str, args: &[String]) -> Result<Command, Error> {
         "run" => {}
         other => {
             return Err(Error::Usage(format!(
-                "unknown command '{other}'; see 'dynhost -h'"
+                "unknown command '{}'; see 'dynhost -h'",
+                other.escape_debug()
             )))
         }
     }
     let matches = options.parse(args).map_err(usage_error)?;
     if let Some(extra) = matches.free.first() {
         return Err(Error::Usage(format!(
-            "unexpected argument '{extra}' after '{name}'; see 'dynhost -h'"
+            "unexpected argument '{}' after '{name}'; see 'dynhost -h'",
+            extra.escape_debug()
         )));
     }
     if matches.opt_present("h") {
         return Ok(Command::Help);
     }
     Ok(match name {
-        "update" => Command::Update(UpdateSelection {
+        "update" => Command::Update(Selection {
             records: matches.opt_strs("r"),
             interface: matches.opt_str("i"),
             force: matches.opt_present("f"),
@@ -179,7 +180,8 @@ mod tests {
         assert_eq!(cli.config, PathBuf::from("/etc/config/dynhost"));
         assert_eq!(cli.state_dir, PathBuf::from("/var/run/dynhost"));
         assert_eq!(cli.verbosity, Verbosity::Normal);
-        assert_eq!(cli.command, Command::Update(UpdateSelection::default()));
+        assert!(!cli.syslog);
+        assert_eq!(cli.command, Command::Update(Selection::default()));
     }
 
     #[test]
@@ -195,7 +197,7 @@ mod tests {
     fn update_takes_records_interface_and_force() {
         assert_eq!(
             command("update -r home -r office --interface wan6 -f"),
-            Command::Update(UpdateSelection {
+            Command::Update(Selection {
                 records: vec!["home".into(), "office".into()],
                 interface: Some("wan6".into()),
                 force: true,
@@ -228,5 +230,19 @@ mod tests {
             assert!(!error.contains('\n'), "{line}: {error}");
         }
         assert!(parse_line("frobnicate").unwrap_err().contains("frobnicate"));
+    }
+
+    #[test]
+    fn syslog_is_a_global_option() {
+        assert!(parse_line("-S run").unwrap().syslog);
+        assert!(parse_line("--syslog update -i wan").unwrap().syslog);
+    }
+
+    #[test]
+    fn names_from_the_command_line_are_shown_escaped() {
+        let args = ["fro\nb\x1b".to_string()];
+        let error = parse(&args).unwrap_err().to_string();
+        assert!(error.contains("fro\\nb\\u{1b}"), "{error}");
+        assert!(!error.chars().any(char::is_control), "{error}");
     }
 }

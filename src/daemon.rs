@@ -15,11 +15,11 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::UpdateSelection;
-use crate::config::{Config, Source};
+use crate::clock;
+use crate::config::{Config, Record, Source};
 use crate::error::Error;
+use crate::netlink;
 use crate::pass;
-use crate::source;
 use crate::state::StateDir;
 use crate::sys::{self, NetlinkSocket, SignalFd};
 use crate::transport::Https;
@@ -200,7 +200,7 @@ fn drain(notifications: &NetlinkSocket) -> Changed {
     let mut changed = Changed::Nothing;
     loop {
         match notifications.receive(&mut buffer) {
-            Ok(length) => changed.merge(source::changed_devices(&buffer[..length]).map_or_else(
+            Ok(length) => changed.merge(netlink::changed_devices(&buffer[..length]).map_or_else(
                 |error| {
                     log::debug!("address notification: {error}");
                     Changed::Anything
@@ -243,11 +243,17 @@ fn start_worker(
                 Some((kept, https)) if *kept == timeout => https,
                 slot => &mut slot.insert((timeout, Https::new(timeout))).1,
             };
-            let selection = selection(&job.config, &job.scope);
-            if let Some(selection) = selection {
-                if let Err(error) =
-                    pass::run(&job.config, &selection, &state_dir, https, &pass::unix_now)
-                {
+            if let Some(records) = in_scope(&job.config, &job.scope) {
+                let timeout = job.config.global.timeout;
+                if let Err(error) = pass::run(
+                    &records,
+                    false,
+                    timeout,
+                    &state_dir,
+                    https,
+                    &clock::unix_now,
+                    None,
+                ) {
                     log::error!("{error}");
                 }
             }
@@ -261,8 +267,8 @@ fn start_worker(
 }
 
 /// The records a pass of `scope` looks at, or `None` when there are none.
-fn selection(config: &Config, scope: &Scope) -> Option<UpdateSelection> {
-    let records: Vec<String> = config
+fn in_scope<'a>(config: &'a Config, scope: &Scope) -> Option<Vec<&'a Record>> {
+    let records: Vec<&Record> = config
         .records
         .iter()
         .filter(|record| record.enabled)
@@ -274,22 +280,17 @@ fn selection(config: &Config, scope: &Scope) -> Option<UpdateSelection> {
                 Source::Netlink {
                     device: Some(device),
                 },
-            ) => changed.covers(source::device_index(device)),
+            ) => changed.covers(netlink::device_index(device)),
             // The interface's device is known only to ubus, at the pass.
             (Scope::Local(_), _) => true,
         })
-        .map(|record| record.name.clone())
         .collect();
-    (!records.is_empty()).then_some(UpdateSelection {
-        records,
-        interface: None,
-        force: false,
-    })
+    (!records.is_empty()).then_some(records)
 }
 
 /// When the first record waiting out a backoff may be tried again.
 fn earliest_retry(config: &Config, state_dir: &StateDir) -> Option<Instant> {
-    let now = pass::unix_now();
+    let now = clock::unix_now();
     config
         .records
         .iter()
@@ -526,10 +527,13 @@ config record 'off'
 \toption password 'p'
 ";
         let config = Config::parse(Path::new("test"), text).unwrap();
-        let names = |scope| selection(&config, &scope).map(|s| s.records);
+        let names = |scope| {
+            in_scope(&config, &scope)
+                .map(|records| records.iter().map(|record| record.name.clone()).collect())
+        };
         let all: Vec<String> = ["local", "web", "loopback"].map(String::from).into();
         assert_eq!(names(Scope::All), Some(all));
-        let lo = source::device_index("lo").expect("every namespace has lo");
+        let lo = netlink::device_index("lo").expect("every namespace has lo");
         assert_eq!(
             names(Scope::Local(devices(&[lo]))),
             Some(vec!["local".into(), "loopback".into()])
@@ -542,6 +546,6 @@ config record 'off'
             records: config.records[1..2].to_vec(),
             ..config.clone()
         };
-        assert_eq!(selection(&only_web, &Scope::Local(Changed::Anything)), None);
+        assert_eq!(in_scope(&only_web, &Scope::Local(Changed::Anything)), None);
     }
 }

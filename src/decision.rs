@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use crate::config::Record;
-use crate::error::Error;
-use crate::protocol::{Accepted, Refusal};
+use crate::error::{Error, Refusal};
+use crate::method::Accepted;
 use crate::state::{Outcome, RecordState};
 
 /// The first retry after a transient failure waits this long; each further failure doubles it.

@@ -8,8 +8,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::protocol::Refusal;
-
 /// What the caller should do about an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -35,6 +33,63 @@ pub fn excerpt(text: &str) -> String {
         format!("'{printable}...'")
     } else {
         format!("'{printable}'")
+    }
+}
+
+/// A refusal that retrying cannot fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    BadAuth,
+    NoHost,
+    NotFqdn,
+    BadSys,
+    BadAgent,
+    Abuse,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "badauth",
+            Refusal::NoHost => "nohost",
+            Refusal::NotFqdn => "notfqdn",
+            Refusal::BadSys => "badsys",
+            Refusal::BadAgent => "badagent",
+            Refusal::Abuse => "abuse",
+        }
+    }
+
+    pub fn from_code(word: &str) -> Option<Refusal> {
+        [
+            Refusal::BadAuth,
+            Refusal::NoHost,
+            Refusal::NotFqdn,
+            Refusal::BadSys,
+            Refusal::BadAgent,
+            Refusal::Abuse,
+        ]
+        .into_iter()
+        .find(|refusal| refusal.code().eq_ignore_ascii_case(word))
+    }
+
+    /// What the owner has to do, in words.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "wrong username or password",
+            Refusal::NoHost => "host name not in the zone or not covered by this username",
+            Refusal::NotFqdn => "host name is not a fully qualified domain name",
+            Refusal::BadSys => {
+                "the server rejected the request format (a dynhost bug: please report it)"
+            }
+            Refusal::BadAgent => "the server blocked this client or the request format",
+            Refusal::Abuse => "the record is blocked for too many updates",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.explanation())
     }
 }
 
@@ -136,4 +191,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,8 +1,11 @@
+#![deny(unsafe_code)]
+
 use std::io::ErrorKind;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dynhost::{cli, config, daemon, error, pass, report, state, transport};
+use dynhost::{cli, clock, config, daemon, error, logger, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -18,7 +21,7 @@ fn main() -> ExitCode {
             return exit_code(Some(error.severity()));
         }
     };
-    init_logging(cli.verbosity);
+    init_logging(&cli);
     match execute(&cli) {
         Ok(worst) => exit_code(worst),
         Err(error) => {
@@ -38,20 +41,14 @@ fn exit_code(worst: Option<Severity>) -> ExitCode {
     })
 }
 
-fn init_logging(verbosity: Verbosity) {
-    let level = match verbosity {
+fn init_logging(cli: &Cli) {
+    let level = match cli.verbosity {
         Verbosity::Quiet => log::LevelFilter::Error,
         Verbosity::Normal => log::LevelFilter::Info,
         Verbosity::Verbose => log::LevelFilter::Debug,
     };
-    // The system log adds its own timestamps; the libraries' chatter is not ours to show.
-    simple_logger::SimpleLogger::new()
-        .with_level(level)
-        .with_module_level("ureq", log::LevelFilter::Warn)
-        .with_module_level("ureq_proto", log::LevelFilter::Warn)
-        .with_module_level("rustls", log::LevelFilter::Warn)
-        .init()
-        .expect("the logger is set once");
+    let syslog = cli.syslog.then_some(Path::new(logger::SYSLOG_SOCKET));
+    logger::Logger::new(level, syslog).install();
 }
 
 fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
@@ -66,13 +63,19 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         }
         Command::Update(selection) => {
             let (config, state_dir) = load(cli)?;
+            let records = pass::select(&config, selection)?;
+            let Some(lock) = pass::lock_for_update(selection, &records, &state_dir)? else {
+                return Ok(None);
+            };
             let mut transport = transport::Https::new(config.global.timeout);
             pass::run(
-                &config,
-                selection,
+                &records,
+                selection.force,
+                config.global.timeout,
                 &state_dir,
                 &mut transport,
-                &pass::unix_now,
+                &clock::unix_now,
+                Some(lock),
             )
         }
         Command::Run => {
@@ -81,10 +84,11 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             daemon::run(signals, &cli.config, config, state_dir).map(|()| None)
         }
         Command::Status { json } => {
-            let (config, state_dir) = load(cli)?;
+            let config = Config::load(&cli.config)?;
+            let state_dir = StateDir::open_to_read(&cli.state_dir)?;
             println!(
                 "{}",
-                report::status(&config, &state_dir, pass::unix_now(), *json)
+                report::status(&config, &state_dir, clock::unix_now(), *json)
             );
             Ok(None)
         }
@@ -97,17 +101,22 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 }
                 loaded => loaded?,
             };
-            let state_dir = StateDir::open(&cli.state_dir)?;
+            let state_dir = StateDir::open_to_read(&cli.state_dir)?;
             let mut transport = transport::Https::new(config.global.timeout);
-            let (text, all_found) =
-                report::check(&config, &state_dir, &mut transport, pass::unix_now(), *json);
+            let (text, all_found) = report::check(
+                &config,
+                &state_dir,
+                &mut transport,
+                clock::unix_now(),
+                *json,
+            );
             println!("{text}");
             Ok((!all_found).then_some(Severity::Transient))
         }
     }
 }
 
-/// What every command but help and version works from.
+/// What the commands that write state (update, run) work from.
 fn load(cli: &Cli) -> Result<(Config, StateDir), Error> {
     Ok((Config::load(&cli.config)?, StateDir::open(&cli.state_dir)?))
 }

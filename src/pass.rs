@@ -1,33 +1,33 @@
 //! One pass over the selected records: detect, decide, send, remember. Shared by `update` and
-//! (later) the daemon, so both follow the same rules and the same lock.
+//! the daemon, so both follow the same rules and the same lock.
 
+use std::fs::File;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::UpdateSelection;
+use crate::clock::Clock;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
-use crate::error::{Error, Severity};
-use crate::protocol::{self, Refusal};
+use crate::error::{Error, Refusal, Severity};
+use crate::method::dynhost::DynHost;
+use crate::method::Method;
+use crate::plan;
 use crate::source;
 use crate::state::{Outcome, StateDir};
-use crate::transport::{Request, Transport};
+use crate::transport::Transport;
 
-/// Unix seconds; injected so tests control time.
-pub type Clock = dyn Fn() -> u64;
-
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+/// What `update` was asked for: records by section or host name, and a logical interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Section or host names; empty selects every enabled record.
+    pub records: Vec<String>,
+    pub interface: Option<String>,
+    pub force: bool,
 }
 
 /// The records a selection names, in config order; naming an unknown or disabled record is a
 /// usage error rather than a silent no-op.
-pub fn select<'a>(
-    config: &'a Config,
-    selection: &UpdateSelection,
-) -> Result<Vec<&'a Record>, Error> {
+pub fn select<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a Record>, Error> {
     for wanted in &selection.records {
         match config
             .records
@@ -65,43 +65,55 @@ pub fn select<'a>(
         .collect())
 }
 
-impl Record {
-    fn answers_to(&self, wanted: &str) -> bool {
-        self.name == wanted || self.hostname.eq_ignore_ascii_case(wanted)
+/// The state dir's lock for an `update` of `selection`, which selected `records`; `None` when
+/// the pass is left to another one. Hotplug starts `update -i IFACE` at each event of an
+/// interface while the daemon is stopped: of those, one runs and one queues, and the others
+/// leave (see [`StateDir::lock_unless_queued`]).
+pub fn lock_for_update(
+    selection: &Selection,
+    records: &[&Record],
+    state_dir: &StateDir,
+) -> Result<Option<File>, Error> {
+    let hotplug = selection.interface.is_some() && selection.records.is_empty() && !selection.force;
+    // The name as the records give it, rather than the command line's: the config's is checked.
+    let interface = match records.first() {
+        Some(record) if hotplug => &record.interface,
+        _ => return state_dir.lock().map(Some),
+    };
+    let lock = state_dir.lock_unless_queued(interface)?;
+    if lock.is_none() {
+        log::info!(
+            "another update for interface '{interface}' is already waiting to run, \
+             and will publish the same address: leaving it to that one"
+        );
     }
-
-    /// How the record is named in log lines: what the owner wrote and what the server sees.
-    pub fn label(&self) -> String {
-        format!("{} ({} {})", self.name, self.hostname, self.family.name())
-    }
+    Ok(lock)
 }
 
-/// Runs one pass and returns the worst severity met, `None` when every record is current.
-/// Holds the state dir's lock throughout, so a concurrent run waits and then sees our result.
+/// Runs one pass over `records` (`force`: send even to those that are current) and returns the
+/// worst severity met, `None` when every record is current. Holds the state dir's lock
+/// throughout, so a concurrent run waits and then sees our result: `held` when the caller took
+/// it already, else taken here.
 pub fn run(
-    config: &Config,
-    selection: &UpdateSelection,
+    records: &[&Record],
+    force: bool,
+    timeout: Duration,
     state_dir: &StateDir,
     transport: &mut dyn Transport,
     now: &Clock,
+    held: Option<File>,
 ) -> Result<Option<Severity>, Error> {
-    let records = select(config, selection)?;
-    let _lock = state_dir.lock()?;
-    let mut worst = None;
-    for record in records {
-        let context = RecordContext {
-            record,
-            timeout: config.global.timeout,
-            force: selection.force,
-            state_dir,
-            now,
-        };
-        if let Err(Failure { error, consequence }) = context.update(transport) {
-            log::error!("{}: {error}{consequence}", record.label());
-            worst = worst.max(Some(error.severity()));
-        }
-    }
-    Ok(worst)
+    let _lock = match held {
+        Some(lock) => lock,
+        None => state_dir.lock()?,
+    };
+    let pass = Pass {
+        timeout,
+        force,
+        state_dir,
+        now,
+    };
+    pass.run(records, &mut DynHost, transport)
 }
 
 /// Why a record is not current, and what dynhost will do about it.
@@ -124,22 +136,43 @@ impl From<Error> for Failure {
     }
 }
 
-struct RecordContext<'a> {
-    record: &'a Record,
+/// What the records of one pass share.
+struct Pass<'a> {
     timeout: Duration,
     force: bool,
     state_dir: &'a StateDir,
     now: &'a Clock,
 }
 
-impl RecordContext<'_> {
-    fn update(&self, transport: &mut dyn Transport) -> Result<(), Failure> {
-        let record = self.record;
+impl Pass<'_> {
+    fn run(
+        &self,
+        records: &[&Record],
+        method: &mut dyn Method,
+        transport: &mut dyn Transport,
+    ) -> Result<Option<Severity>, Error> {
+        let mut worst = None;
+        for &record in records {
+            if let Err(Failure { error, consequence }) = self.update(record, method, transport) {
+                log::error!("{}: {error}{consequence}", record.label());
+                worst = worst.max(Some(error.severity()));
+            }
+        }
+        Ok(worst)
+    }
+
+    fn update(
+        &self,
+        record: &Record,
+        method: &mut dyn Method,
+        transport: &mut dyn Transport,
+    ) -> Result<(), Failure> {
         let state = self.state_dir.load(record);
-        let address = source::current_address(record, state.published, self.timeout, transport)?;
-        let fingerprint = decision::fingerprint(record);
+        let detected = source::detect(record, self.timeout, transport);
         let now = (self.now)();
-        let why = match decision::decide(address, &state, &fingerprint, now, self.force) {
+        let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
+        let fingerprint = decision::fingerprint(record);
+        let why = match decision {
             Decision::Send(why) => why,
             Decision::Skip(why) => {
                 log::info!("{}: {why}, nothing sent", record.label());
@@ -162,22 +195,7 @@ impl RecordContext<'_> {
             Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
         };
 
-        let request = protocol::update_request(record, address);
-        log::debug!("{}: GET {}", record.label(), request.url);
-        let get = Request {
-            url: &request.url,
-            authorization: Some(&request.authorization),
-            family: None,
-        };
-        let result = transport.get(&get, &record.cacert).and_then(|reply| {
-            log::debug!(
-                "{}: HTTP {} {:?}",
-                record.label(),
-                reply.status,
-                String::from_utf8_lossy(&reply.body).trim()
-            );
-            protocol::classify(&reply)
-        });
+        let result = method.publish(record, address, transport);
         let next_state =
             decision::after_attempt(&state, address, &result, &fingerprint, (self.now)());
         self.state_dir.save(record, &next_state)?;
@@ -202,5 +220,217 @@ fn describe_success(address: IpAddr, changed: bool) -> String {
         format!("updated to {address}")
     } else {
         format!("server already had {address} (nochg)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::config::Source;
+    use crate::method::Accepted;
+    use crate::state::tests::record;
+    use crate::transport::tests::reply;
+    use crate::transport::{HttpReply, Request};
+
+    const ECHO: &str = "https://echo.example/";
+    const ADDRESS: &str = "203.0.113.7";
+    const NOW: u64 = 1_700_000_000;
+
+    /// An echo service that sees [`ADDRESS`] at [`ECHO`], and a DynHost server that answers
+    /// every other URL with `update_reply`. Keeps what it was asked: URL and authorization.
+    struct Server {
+        update_reply: (u16, &'static str),
+        asked: Vec<(String, Option<String>)>,
+    }
+
+    impl Server {
+        fn answering(status: u16, body: &'static str) -> Server {
+            Server {
+                update_reply: (status, body),
+                asked: Vec::new(),
+            }
+        }
+    }
+
+    impl Transport for Server {
+        fn get(&mut self, request: &Request, _cacert: &Path) -> Result<HttpReply, Error> {
+            let authorization = request.authorization.map(str::to_string);
+            self.asked.push((request.url.to_string(), authorization));
+            Ok(match request.url {
+                ECHO => reply(200, ADDRESS),
+                _ => reply(self.update_reply.0, self.update_reply.1),
+            })
+        }
+    }
+
+    /// A method that sends nothing: it notes what it was asked to publish and answers with
+    /// `outcome`.
+    struct Double {
+        outcome: fn() -> Result<Accepted, Error>,
+        published: Vec<(String, IpAddr)>,
+    }
+
+    impl Double {
+        fn answering(outcome: fn() -> Result<Accepted, Error>) -> Double {
+            Double {
+                outcome,
+                published: Vec::new(),
+            }
+        }
+    }
+
+    impl Method for Double {
+        fn publish(
+            &mut self,
+            record: &Record,
+            address: IpAddr,
+            _transport: &mut dyn Transport,
+        ) -> Result<Accepted, Error> {
+            self.published.push((record.name.clone(), address));
+            (self.outcome)()
+        }
+    }
+
+    fn address() -> IpAddr {
+        ADDRESS.parse().expect("address")
+    }
+
+    /// A record whose address comes from the echo service of [`Server`].
+    fn web_record() -> Record {
+        Record {
+            source: Source::Web {
+                check_url: Some(ECHO.into()),
+            },
+            ..record()
+        }
+    }
+
+    /// A fresh state dir for `test`; the caller removes it.
+    fn scratch(test: &str) -> (PathBuf, StateDir) {
+        let path = std::env::temp_dir().join(format!("dynhost-pass-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let state_dir = StateDir::open(&path).expect("state dir");
+        (path, state_dir)
+    }
+
+    /// One pass at `now` over `record` with `method`.
+    fn pass_with(
+        state_dir: &StateDir,
+        now: u64,
+        record: &Record,
+        method: &mut dyn Method,
+    ) -> Option<Severity> {
+        let pass = Pass {
+            timeout: Duration::from_secs(5),
+            force: false,
+            state_dir,
+            now: &move || now,
+        };
+        let mut transport = Server::answering(500, "not asked");
+        pass.run(&[record], method, &mut transport)
+            .expect("the pass runs")
+    }
+
+    #[test]
+    fn what_a_method_publishes_is_decided_and_remembered_by_the_pass() {
+        let (path, state_dir) = scratch("remembered");
+        let record = web_record();
+        let mut method = Double::answering(|| {
+            Ok(Accepted {
+                changed: true,
+                address: None,
+            })
+        });
+        assert_eq!(pass_with(&state_dir, NOW, &record, &mut method), None);
+        assert_eq!(method.published, [("home".to_string(), address())]);
+        let state = state_dir.load(&record);
+        assert_eq!(state.published, Some(address()));
+        assert_eq!(state.last_result, Some(Outcome::Updated));
+        // Current now: the method is not asked again.
+        assert_eq!(pass_with(&state_dir, NOW + 60, &record, &mut method), None);
+        assert_eq!(method.published.len(), 1);
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn a_refusal_from_a_method_blocks_the_record_until_its_config_changes() {
+        let (path, state_dir) = scratch("refusal");
+        let record = web_record();
+        let mut method = Double::answering(|| Err(Error::Refused(Refusal::BadAuth)));
+        let worst = pass_with(&state_dir, NOW, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Permanent));
+        let state = state_dir.load(&record);
+        assert_eq!(state.last_result, Some(Outcome::Refused(Refusal::BadAuth)));
+        let worst = pass_with(&state_dir, NOW + 3600, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Permanent));
+        assert_eq!(method.published.len(), 1, "a blocked record is not sent");
+        let changed = Record {
+            username: "another-login".into(),
+            ..record
+        };
+        pass_with(&state_dir, NOW + 3600, &changed, &mut method);
+        assert_eq!(method.published.len(), 2, "a config change lifts the block");
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn a_transient_failure_of_a_method_waits_out_its_backoff() {
+        let (path, state_dir) = scratch("backoff");
+        let record = web_record();
+        let mut method = Double::answering(|| Err(Error::Server("HTTP 503".into())));
+        let worst = pass_with(&state_dir, NOW, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Transient));
+        let retry_at = state_dir.load(&record).next_attempt.expect("a retry time");
+        assert_eq!(retry_at, NOW + decision::FIRST_RETRY_SECS);
+        pass_with(&state_dir, retry_at - 1, &record, &mut method);
+        assert_eq!(
+            method.published.len(),
+            1,
+            "nothing is sent before the retry time"
+        );
+        pass_with(&state_dir, retry_at, &record, &mut method);
+        assert_eq!(method.published.len(), 2);
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn dynhost_publishes_with_one_authenticated_get_and_its_reply_decides() {
+        let record = web_record();
+        for (body, worst, outcome) in [
+            ("good 203.0.113.7", None, Outcome::Updated),
+            ("nochg 203.0.113.7", None, Outcome::Unchanged),
+            (
+                "badauth",
+                Some(Severity::Permanent),
+                Outcome::Refused(Refusal::BadAuth),
+            ),
+            ("911", Some(Severity::Transient), Outcome::Failed),
+        ] {
+            let (path, state_dir) = scratch(&format!("dynhost-{}", &body[..3]));
+            let mut server = Server::answering(200, body);
+            let ran = run(
+                &[&record],
+                false,
+                Duration::from_secs(5),
+                &state_dir,
+                &mut server,
+                &|| NOW,
+                None,
+            );
+            assert_eq!(ran.expect("the pass runs"), worst, "{body}");
+            assert_eq!(state_dir.load(&record).last_result, Some(outcome), "{body}");
+            let expected = crate::method::dynhost::update_request(&record, address());
+            assert_eq!(
+                server.asked,
+                [
+                    (ECHO.to_string(), None),
+                    (expected.url, Some(expected.authorization))
+                ],
+                "{body}"
+            );
+            let _ = std::fs::remove_dir_all(path);
+        }
     }
 }

@@ -18,9 +18,10 @@ use ureq::Agent;
 
 use crate::config::Family;
 use crate::error::Error;
-use crate::protocol::{HttpReply, MAX_REPLY_BYTES};
 
 pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
+/// Replies (DynHost's, an echo service's) are tens of bytes; anything near this is not one.
+pub const MAX_REPLY_BYTES: u64 = 4096;
 
 /// ureq's buffers for each layer of a connection (TCP, then TLS). Its default of 128 KiB each
 /// made the one pooled connection the idle daemon keeps cost about 512 KiB, and zeroing them
@@ -41,6 +42,16 @@ const RESOLVED_FOR: Duration = Duration::from_secs(60);
 pub trait Transport {
     /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error>;
+}
+
+/// What came back over HTTP, before interpretation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// At most [`MAX_REPLY_BYTES`].
+    pub body: Vec<u8>,
+    /// The `Location` header of a redirect, which is never followed.
+    pub location: Option<String>,
 }
 
 pub struct Request<'a> {
@@ -256,8 +267,17 @@ fn describe(error: ureq::Error) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A reply without a `Location`, for the tests of everything that reads replies.
+    pub(crate) fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.as_bytes().to_vec(),
+            location: None,
+        }
+    }
 
     fn resolve(resolver: &CachingResolver, url: &str, family: Option<Family>) -> Vec<SocketAddr> {
         let config = agent_config(Vec::new(), Duration::from_secs(5), family);

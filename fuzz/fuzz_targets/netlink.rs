@@ -10,9 +10,10 @@
 
 use dynhost::config::Family;
 use dynhost::rules;
-use dynhost::source::netlink::{
-    changed_devices, AddressGather, Attribute, Attributes, Dump, Framed, Framing, Message,
-    Messages, Reply, RouteGather,
+use dynhost::netlink::changed_devices;
+use dynhost::netlink::dump::{AddressGather, RouteGather};
+use dynhost::netlink::wire::{
+    Attribute, Attributes, Dump, Framed, Framing, Gather, Message, Messages, Reply,
 };
 use dynhost_fuzz::{assert_error_is_one_line, check_choice};
 use libfuzzer_sys::fuzz_target;
@@ -76,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// Feeds `datagrams` to `reply` as `run_dump` does: until the reply is finished or fails.
-fn read<G: dynhost::source::netlink::Gather>(
+fn read<G: Gather>(
     mut reply: Reply<G>,
     datagrams: &[&[u8]],
 ) -> Option<Reply<G>> {

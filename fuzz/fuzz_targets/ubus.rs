@@ -10,11 +10,13 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use dynhost::config::Family;
 use dynhost::error::Error;
-use dynhost::source::ubus;
+use dynhost::source::netifd;
 use dynhost_fuzz::{assert_error_is_one_line, assert_one_line, check_choice};
 use libfuzzer_sys::fuzz_target;
 
 const INTERFACE: &str = "wan";
+/// The default `prefix_interface`, the name the real fixtures' shares go to.
+const PREFIX_INTERFACE: &str = "lan";
 
 fuzz_target!(|data: &[u8]| {
     // The reply of `ubus` is refused before parsing when it is not UTF-8.
@@ -23,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let (status_text, dump_text) = text.split_once('\0').unwrap_or((text, ""));
     let dump = || {
-        let parsed = ubus::parse_dump(dump_text);
+        let parsed = netifd::parse_dump(dump_text);
         if let Ok(dump) = &parsed {
             for interface in &dump.interface {
                 for entry in &interface.ipv6_assignments {
@@ -33,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         }
         parsed
     };
-    let status = match ubus::parse_status(INTERFACE, status_text) {
+    let status = match netifd::parse_status(INTERFACE, status_text) {
         Ok(status) => status,
         Err(error) => {
             check_error(&error);
@@ -51,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     for entry in ipv6.into_iter().flatten() {
         assert!(entry.mask <= 128, "IPv6 mask {}", entry.mask);
     }
-    if let Err(error) = ubus::device(INTERFACE, &status) {
+    if let Err(error) = netifd::device(INTERFACE, &status) {
         check_error(&error);
     }
     let suffix: Ipv6Addr = "::1:2:3:4".parse().expect("a suffix");
@@ -60,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         (Family::Ipv6, None),
         (Family::Ipv6, Some(suffix)),
     ] {
-        match ubus::extract(INTERFACE, family, suffix, &status, dump) {
+        match netifd::extract(INTERFACE, family, suffix, PREFIX_INTERFACE, &status, dump) {
             Ok(candidates) => {
                 for candidate in &candidates {
                     assert!(family.matches(&candidate.address), "{candidate:?}");

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::command::{self, RunError, Stderr};
+use super::child::{self, RunError, Stderr};
 use crate::config::Family;
 use crate::error::{excerpt, Error};
 
@@ -17,7 +17,7 @@ pub fn address(command: &[String], family: Family, timeout: Duration) -> Result<
     let (program, arguments) = command
         .split_first()
         .ok_or_else(|| Error::Address("the script command is empty".into()))?;
-    let output = command::run(
+    let output = child::run(
         program,
         arguments,
         timeout,
@@ -151,6 +151,12 @@ mod tests {
     #[test]
     fn hanging_command_is_killed_at_the_deadline() {
         refused(&["sleep", "30"], Ipv4, SHORT, "killed");
+    }
+
+    #[test]
+    fn a_background_process_holding_stdout_does_not_delay_the_address() {
+        let command = ["sh", "-c", "sleep 30 & echo 192.0.2.1"];
+        assert_eq!(run(&command, Ipv4, LIMIT), Ok("192.0.2.1".parse().unwrap()));
     }
 
     #[test]

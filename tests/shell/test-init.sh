@@ -63,7 +63,7 @@ check_eq "start: says nothing" "" "$out$err"
 instance=$(log_of procd | sed -n '/^procd_open_instance/,/^procd_close_instance/p')
 check_eq "start: the procd instance: dynhost run, respawn, log to syslog, reload by SIGHUP" \
 "procd_open_instance [dynhost]
-procd_set_param [command] [/usr/bin/dynhost] [run]
+procd_set_param [command] [/usr/bin/dynhost] [--syslog] [run]
 procd_set_param [respawn]
 procd_set_param [stdout] [1]
 procd_set_param [stderr] [1]
@@ -81,7 +81,7 @@ check_eq "start: validation registered with procd" 1 \
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[record\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')
 check_eq "start: the validation describes every record option but password" \
-	"enabled hostname username family interface source device check_url script ipv6_suffix server cacert " \
+	"enabled hostname username family interface source device check_url script ipv6_suffix prefix_interface server cacert " \
 	"$described"
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[dynhost\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')
@@ -126,6 +126,21 @@ check_contains "bad-family: validate_data names the wrong value" "$err" \
 check_contains "bad-family: names the section" "$err" \
 	"dynhost: /etc/config/dynhost: section 'home4': a value is wrong (see the lines above)"
 check_lacks "bad-family: the failing section's password is not printed" "$err$out" "$SECRET4"
+# What procd then keeps: the service, with no instance.
+procd_state empty
+reset_logs
+initd status-refused status
+check_eq "status after a refused start: fails as not running" 5 "$rc"
+check_contains "status after a refused start: says the config was refused" "$out" \
+	"not running: /etc/config/dynhost was refused"
+check_contains "status after a refused start: names the section" "$out" \
+	"dynhost: /etc/config/dynhost: section 'home4': a value is wrong"
+check_contains "status after a refused start: names the wrong value" "$out" \
+	'dynhost.home4.family=ipv5 validates as or("ipv4","ipv6") with false'
+check_lacks "status after a refused start: not the values that are right" "$out" "with true"
+check_lacks "status after a refused start: not 'active'" "$out" "active with no instances"
+check_eq "status after a refused start: logs nothing" "" "$(log_of logger)"
+check_lacks "status after a refused start: no password" "$err$out" "$SECRET4"
 
 write_config <<EOF
 config dynhost 'global'
@@ -188,6 +203,24 @@ EOF
 fails missing-cacert
 check_contains "missing-cacert: validate_data names the file" "$err" \
 	"dynhost.home4.cacert=/etc/ssl/nowhere.pem validates as file with false"
+
+# --- status ---------------------------------------------------------------------------------
+good_config
+procd_state empty
+reset_logs
+initd status-empty status
+check_eq "status (good config, no instance): fails as not running" 5 "$rc"
+check_contains "status (good config, no instance): says how to start it" "$out" \
+	"not running: no instance (start it with '/etc/init.d/dynhost start')"
+procd_state running
+initd status-running status
+check_eq "status (running): procd's own answer" "0 running" "$rc $out"
+procd_state stopped
+initd status-stopped status
+check_eq "status (stopped): procd's own answer" "5 not running" "$rc $out"
+procd_state none
+initd status-inactive status
+check_eq "status (unknown to procd): procd's own answer" "3 inactive" "$rc $out"
 
 # --- reload ---------------------------------------------------------------------------------
 good_config

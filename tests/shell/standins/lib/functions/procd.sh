@@ -2,7 +2,8 @@
 # recorded (record.sh) in procd.log instead of being sent to procd over ubus.
 #
 # What procd would answer: $DYNHOST_TEST_STATE/procd holds `running` (the instance runs),
-# `stopped` (known to procd, not running) or nothing (procd does not know the service).
+# `stopped` (known to procd, not running), `empty` (registered with no instance, as procd
+# keeps a service whose start_service added none) or nothing (procd does not know it).
 #
 # uci_validate_section and uci_load_validate are the real ones, but call the validate_data
 # found on PATH (the stand-in in ../../bin) instead of /sbin/validate_data.
@@ -45,6 +46,8 @@ _procd_status() {
 	case "$(cat "$DYNHOST_TEST_STATE/procd" 2>/dev/null)" in
 		running) echo "running"; return 0 ;;
 		stopped) echo "not running"; return 5 ;;
+		empty) [ -n "$2" ] || { echo "active with no instances"; return 0; }
+			echo "unknown instance \"$2\""; return 4 ;;
 		*) echo "inactive"; return 3 ;;
 	esac
 }

@@ -1,0 +1,147 @@
+//! `--syslog`: the real binary logs to the system log socket, each line at the priority it
+//! deserves (procd would log all of stderr as `daemon.err`), and nothing of it on stderr.
+//!
+//! The binary runs in a mount namespace of its own whose `/dev/log` is this test's socket, so
+//! the test needs root (`unshare`); without it, it says `skipped: <reason>`, and fails instead
+//! when `DYNHOST_REQUIRE_NETNS` is set, as the namespace tests do.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Mounts the test's socket on `/dev/log` (over a private `/dev` holding only what dynhost
+/// opens), then runs the rest of the words.
+const PRIVATE_DEV_LOG: &str = r#"set -e
+mount --make-rprivate /
+mkdir -p "$DYNHOST_OLD_DEV"
+mount --rbind /dev "$DYNHOST_OLD_DEV"
+mount -t tmpfs tmpfs /dev
+for node in null zero random urandom; do
+    touch "/dev/$node"
+    mount --bind "$DYNHOST_OLD_DEV/$node" "/dev/$node"
+done
+touch /dev/log
+mount --bind "$DYNHOST_SOCKET" /dev/log
+exec "$@""#;
+
+struct Syslog {
+    socket: UnixDatagram,
+    env: TestEnv,
+}
+
+impl Syslog {
+    fn new() -> Option<Syslog> {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            let reason = "not root (a private /dev/log needs a mount namespace)";
+            assert!(
+                std::env::var_os("DYNHOST_REQUIRE_NETNS").is_none(),
+                "{reason} (and DYNHOST_REQUIRE_NETNS is set)"
+            );
+            let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+            return None;
+        }
+        let env = TestEnv::new();
+        let socket_path = env.dir().join("log.sock");
+        let socket = UnixDatagram::bind(&socket_path).expect("bind the test's syslog socket");
+        socket.set_nonblocking(true).unwrap();
+        let old_dev = env.dir().join("old-dev");
+        let script = format!(
+            "DYNHOST_SOCKET='{}' DYNHOST_OLD_DEV='{}'; {PRIVATE_DEV_LOG}",
+            socket_path.display(),
+            old_dev.display()
+        );
+        env.set_wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+        Some(Syslog { socket, env })
+    }
+
+    /// Every datagram received so far, waiting briefly for stragglers.
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut buffer = [0u8; 2048];
+        let quiet_since = Instant::now();
+        while quiet_since.elapsed() < Duration::from_millis(200) {
+            match self.socket.recv(&mut buffer) {
+                Ok(size) => lines.push(String::from_utf8_lossy(&buffer[..size]).into_owned()),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        lines
+    }
+}
+
+/// The priority of a datagram `<PRI>dynhost[PID]: message`, and its message.
+fn parse(line: &str) -> (u32, &str) {
+    let (priority, rest) = line
+        .strip_prefix('<')
+        .and_then(|rest| rest.split_once('>'))
+        .unwrap_or_else(|| panic!("no priority in {line:?}"));
+    let (tag, message) = rest.split_once(": ").expect("a tag");
+    assert!(
+        tag.starts_with("dynhost[") && tag.ends_with(']'),
+        "tag {tag:?} in {line:?}"
+    );
+    (priority.parse().expect("a number"), message)
+}
+
+const DAEMON_ERR: u32 = 3 * 8 + 3;
+const DAEMON_INFO: u32 = 3 * 8 + 6;
+
+#[test]
+fn an_update_is_info_and_a_refusal_is_err_and_stderr_stays_empty() {
+    let Some(syslog) = Syslog::new() else { return };
+    let env = &syslog.env;
+    env.set_address(ADDR1);
+    let server = MockServer::good();
+    let config = env.config(&[env.record("home", &server)]);
+
+    let out = env.run(&config, &["--syslog", "update"]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr, "",
+        "with --syslog nothing goes to stderr\n{out}"
+    );
+    let lines = syslog.lines();
+    let parsed: Vec<(u32, &str)> = lines.iter().map(|line| parse(line)).collect();
+    assert_eq!(parsed.len(), 1, "{lines:?}");
+    assert_eq!(parsed[0].0, DAEMON_INFO, "{lines:?}");
+    assert!(
+        parsed[0]
+            .1
+            .starts_with(&format!("home (home.example.com ipv4): updated to {ADDR1}")),
+        "{lines:?}"
+    );
+
+    server.set_responder(|_: &Request| Reply::new(401, "badauth\n"));
+    env.set_address(ADDR2);
+    let out = env.run(&config, &["--syslog", "update"]);
+    out.assert_code(3);
+    assert_eq!(out.stderr, "", "{out}");
+    let lines = syslog.lines();
+    let parsed: Vec<(u32, &str)> = lines.iter().map(|line| parse(line)).collect();
+    assert_eq!(parsed.len(), 1, "{lines:?}");
+    assert_eq!(parsed[0].0, DAEMON_ERR, "{lines:?}");
+    assert!(parsed[0].1.contains("badauth"), "{lines:?}");
+    assert!(
+        lines.iter().all(|line| !line.contains(PASSWORD)),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn without_a_syslog_socket_lines_go_to_stderr() {
+    let env = TestEnv::new();
+    // No namespace: whether the machine has /dev/log or not, a config error must be told
+    // somewhere, and without --syslog that is stderr.
+    let out = env.run_args(&["-c", "/nonexistent/dynhost", "status"]);
+    out.assert_code(2);
+    assert_eq!(
+        out.stderr_lines(),
+        ["dynhost: error: /nonexistent/dynhost: No such file or directory (os error 2)"],
+        "{out}"
+    );
+}
