@@ -252,6 +252,7 @@ fn start_worker(
                     &state_dir,
                     https,
                     &clock::unix_now,
+                    None,
                 ) {
                     log::error!("{error}");
                 }
