@@ -12,6 +12,13 @@ const { dynhostBinary, daemonRefusal } = require('./real-dynhost.js');
 
 const CONFIG_RS = fs.readFileSync(path.resolve(__dirname, '..', '..', 'src', 'config.rs'), 'utf8');
 
+// The names of config.rs API_ENDPOINTS.
+function rustEndpoints() {
+	const match = /const API_ENDPOINTS[^=]*= \[([^\]]*)\];/.exec(CONFIG_RS);
+	assert.ok(match, 'API_ENDPOINTS not found in src/config.rs');
+	return [...match[1].matchAll(/\("([^"]+)", "[^"]+"\)/g)].map((m) => m[1]);
+}
+
 // A Rust `const NAME: ... = &[ "a", "b" ];` of src/config.rs, as a list of its strings.
 function rustList(name) {
 	const match = new RegExp(`const ${name}: [^=]+= &?\\[([^\\]]*)\\]`).exec(CONFIG_RS);
@@ -49,13 +56,8 @@ test('the form maps /etc/config/dynhost: the global section and a table of recor
 test('every option dynhost reads is in the form, and nothing else', async () => {
 	const { global, records } = await renderedForm();
 	assert.deepEqual(global.children.map((o) => o.option).sort(), rustList('GLOBAL_OPTIONS').sort());
-	// Issue 16's api mode: the form's owner adds its options (method and config.rs API_OPTIONS);
-	// until then they are the one known gap, and this exception goes when they come.
-	const notYetInForm = ['method', ...rustList('API_OPTIONS')];
 	const formOptions = records.children.map((o) => o.option);
-	assert.deepEqual(formOptions.filter((name) => notYetInForm.includes(name)), [], 'drop notYetInForm');
-	const recordOptions = [...rustList('RECORD_OPTIONS'), ...rustList('API_OPTIONS')];
-	assert.deepEqual(formOptions.sort(), recordOptions.filter((name) => !notYetInForm.includes(name)).sort());
+	assert.deepEqual(formOptions.sort(), [...rustList('RECORD_OPTIONS'), ...rustList('API_OPTIONS')].sort());
 });
 
 test('option types: a checkbox enabled by default, the choices dynhost knows, a hidden password', async () => {
@@ -79,25 +81,49 @@ test('option types: a checkbox enabled by default, the choices dynhost knows, a 
 	assert.equal(password.modalonly, true, 'the password never shows in the table');
 	for (const name of ['hostname', 'username', 'password'])
 		assert.equal(option(records, name).rmempty, false, `${name} is required`);
+
+	// config.rs record(): the method, and what api mode requires.
+	const method = option(records, 'method');
+	assert.equal(method.kind, 'ListValue');
+	assert.deepEqual(method.choices.map(([key]) => key), ['dynhost', 'api']);
+	assert.equal(method.default, 'dynhost');
+	assert.ok(!method.modalonly, 'the table shows each record\'s method');
+	for (const name of ['endpoint', 'application_key', 'application_secret', 'consumer_key'])
+		assert.equal(option(records, name).rmempty, false, `${name} is required in api mode`);
+	for (const name of ['zone', 'ttl'])
+		assert.notEqual(option(records, name).rmempty, false, `${name} is optional`);
+	assert.deepEqual(option(records, 'endpoint').choices.map(([key]) => key), rustEndpoints());
+	assert.equal(option(records, 'ttl').placeholder, 'zone default');
+	for (const name of ['application_secret', 'consumer_key']) {
+		assert.equal(option(records, name).password, true, `${name} is typed into a password field`);
+		assert.equal(option(records, name).modalonly, true, `${name} never shows in the table`);
+	}
+	for (const name of ['username', 'password', 'server', ...rustList('API_OPTIONS')])
+		assert.equal(option(records, name).modalonly, true, `${name} is in the editor only`);
 });
 
-test('each source shows its own options, and the IPv6 suffix only where dynhost takes it', async () => {
+test('each method and source shows its own options, and the IPv6 suffix only where dynhost takes it', async () => {
 	const { records } = await renderedForm();
+	const onlyForMethod = Object.fromEntries([...rustList('DYNHOST_OPTIONS').map((name) => [name, 'dynhost']),
+		...rustList('API_OPTIONS').map((name) => [name, 'api'])]);
+	assert.deepEqual(onlyForMethod.server, 'dynhost');
 	// config.rs SOURCE_OPTIONS: the options only one source reads.
 	const sourceOptions = /const SOURCE_OPTIONS[^=]*= \[([^\]]*)\];/.exec(CONFIG_RS)[1];
 	const onlyFor = Object.fromEntries([...sourceOptions.matchAll(/\("(\w+)", "(\w+)"\)/g)]
 		.map(([, option, source]) => [option, source]));
 	assert.deepEqual(onlyFor, { device: 'netlink', check_url: 'web', script: 'script' });
 
-	for (const family of ['ipv4', 'ipv6'])
-		for (const source of ['ubus', 'netlink', 'web', 'script'])
-			for (const o of records.children) {
-				const expected = o.option in onlyFor ? onlyFor[o.option] === source
-					: ['ipv6_suffix', 'prefix_interface'].includes(o.option)
-						? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
-					: true;
-				assert.equal(shows(o, { family, source }), expected, `${o.option} with ${family}/${source}`);
-			}
+	for (const method of ['dynhost', 'api'])
+		for (const family of ['ipv4', 'ipv6'])
+			for (const source of ['ubus', 'netlink', 'web', 'script'])
+				for (const o of records.children) {
+					const expected = o.option in onlyForMethod ? onlyForMethod[o.option] === method
+						: o.option in onlyFor ? onlyFor[o.option] === source
+						: ['ipv6_suffix', 'prefix_interface'].includes(o.option)
+							? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
+						: true;
+					assert.equal(shows(o, { method, family, source }), expected, `${o.option} with ${method}/${family}/${source}`);
+				}
 });
 
 // Good and bad values for each option, from the tests of src/config.rs and the rules it cites.
@@ -106,7 +132,7 @@ const CASES = {
 		good: ['home.example.com', 'HOME.Example.COM', 'a.b', 'x-1.y2.example', 'a'.repeat(63) + '.com',
 			['a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'a'.repeat(60), 'com'].join('.')],
 		bad: ['', 'localhost', 'bad_host.example.com', '-a.example.com', 'a-.example.com', 'home.example.com.',
-			'a..b', '.a.b', 'a'.repeat(64) + '.com', 'h\u00f4me.example.com', 'a b.example.com',
+			'a..b', '.a.b', '*.example.com', 'a'.repeat(64) + '.com', 'h\u00f4me.example.com', 'a b.example.com',
 			['a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'com'].join('.')]
 	},
 	username: {
@@ -161,21 +187,49 @@ const CASES = {
 	prefix_interface: { good: ['', 'lan', 'srv_lan', 'guest2'], bad: ['lan-2', 'lan.2', 'my lan'] }
 };
 
-// The option's validator as the form calls it, checked against the one the view exposes.
-async function validateOf(name) {
-	const { view, global, records, option } = await renderedForm();
+// In api mode, for the record below (API_RECORD): the options only it reads, and the host
+// names and zones it takes. Each is [option, the record's method and host name, good, bad].
+const API_CASES = [
+	['hostname', { method: 'api' }, ['home.example.com', 'example.com', '*.example.com', '*.Home.Example.com'],
+		['', '*', '*.', '*.com', '*example.com', '**.example.com', '*.*.example.com', 'a.*.example.com',
+			'*.example.com.', '.example.com', 'bad_host.example.com', '*.' + ['a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'a'.repeat(62), 'com'].join('.')]],
+	['zone', { method: 'api', hostname: '*.home.example.com' }, ['', 'home.example.com', 'example.com', 'Example.COM', 'HOME.example.com'],
+		['com', 'ome.example.com', 'www.home.example.com', '*.home.example.com', 'example.com.', 'example.org', 'exa_mple.com', ' example.com']],
+	['zone', { method: 'api', hostname: 'example.com' }, ['example.com'], ['www.example.com', 'ample.com']],
+	['endpoint', { method: 'api' }, ['ovh-eu', 'ovh-ca', 'ovh-us', 'https://eu.api.ovh.com/1.0', 'https://127.0.0.1:8443/1.0',
+		'https://proxy.example/', 'https://[2001:db8::1]:8443/api/1.0/', 'https://proxy.example'],
+	['', 'OVH-EU', 'ovh-eu ', 'ovh', 'ovh-fr', 'eu.api.ovh.com', 'http://eu.api.ovh.com/1.0', 'https://', 'https:///1.0',
+		'https://eu.api.ovh.com/1.0?x=1', 'https://eu.api.ovh.com/1.0#x', 'https://u:p@eu.api.ovh.com/1.0',
+		'https://eu.api.ovh.com:x/1.0', 'https://eu.api.ovh.com/1 .0', 'HTTPS://eu.api.ovh.com']],
+	['application_key', { method: 'api' }, ['AK', '7kbG7Bk7S9Nt7ZSV', '!~"#\'\\'],
+		['', 'A K', 'AK\t', 'AK\u0001', 'AK\u007f', 'caf\u00e9', 'AK\u00a0']],
+	['application_secret', { method: 'api' }, ['AS', 'EXEgWIz07P0HYwtQDs7cNIqCiQaWSuHF', '$1$;:@'],
+		['', ' AS', 'A S', 'AS\u0001', 'h\u00e9llo']],
+	['consumer_key', { method: 'api' }, ['CK', 'MtSwSrPpNjqfVSmJhLbPyr2i45lSwPU1'], ['', 'C K', 'CK\u0085', 'CK\u2028']],
+	['ttl', { method: 'api' }, ['', '60', '3600', '86400'], ['59', '86401', '0', '1h', '-60', '6e1', ' 60', '60.0']]
+];
+
+// The option's validator as the form calls it, for a record whose method and host name the
+// form shows as in `record`, checked against the one the view exposes.
+async function validateOf(name, record = {}) {
+	const { view, map, global, records, option } = await renderedForm();
+	map.formValues.home = record;
 	const o = option(global, name) || option(records, name);
 	assert.equal(typeof o.validate, 'function', `${name} has a validator`);
+	const shown = Object.assign({ method: 'dynhost', hostname: '' }, record);
 	return (value) => {
 		const verdict = o.validate('home', value);
-		assert.equal(verdict, view.validators[name](value), `${name}: the form uses the exposed validator`);
+		assert.equal(verdict, view.validators[name](value, shown), `${name}: the form uses the exposed validator`);
 		return verdict;
 	};
 }
 
-for (const [name, { good, bad }] of Object.entries(CASES)) {
-	test(`validator of ${name}: takes what dynhost takes, refuses the rest in words`, async () => {
-		const validate = await validateOf(name);
+// Every case: [option, the record as the form shows it, good, bad].
+const ALL_CASES = Object.entries(CASES).map(([name, { good, bad }]) => [name, {}, good, bad]).concat(API_CASES);
+
+for (const [name, record, good, bad] of ALL_CASES) {
+	test(`validator of ${name}${record.method ? ' in ' + JSON.stringify(record) : ''}: takes what dynhost takes, refuses the rest in words`, async () => {
+		const validate = await validateOf(name, record);
 		for (const value of good)
 			assert.equal(validate(value), true, `${name} ${JSON.stringify(value)} should be accepted`);
 		for (const value of bad) {
@@ -186,11 +240,13 @@ for (const [name, { good, bad }] of Object.entries(CASES)) {
 	});
 }
 
-test('a refused password is never repeated in the message', async () => {
-	const validate = await validateOf('password');
-	const verdict = validate('hunter2\tSecret');
-	assert.equal(typeof verdict, 'string');
-	assert.ok(!verdict.includes('hunter2') && !verdict.includes('Secret'), verdict);
+test('a refused secret is never repeated in the message', async () => {
+	for (const [name, record] of [['password', {}], ['application_secret', { method: 'api' }], ['consumer_key', { method: 'api' }]]) {
+		const validate = await validateOf(name, record);
+		const verdict = validate('hunter2\tSecret');
+		assert.equal(typeof verdict, 'string');
+		assert.ok(!verdict.includes('hunter2') && !verdict.includes('Secret'), verdict);
+	}
 });
 
 // Where an option is read: the global section, or a record that uses it.
@@ -204,17 +260,20 @@ const CONTEXT = {
 	prefix_interface: { family: 'ipv6', source: 'ubus' }
 };
 const RECORD = { hostname: 'home.example.com', username: 'example.com-router', password: 'change-me' };
+const API_RECORD = { method: 'api', hostname: 'home.example.com', endpoint: 'ovh-eu', application_key: 'AK',
+	application_secret: 'AS', consumer_key: 'CK' };
 
 // The page asks for digits only where Rust's parser would also take a leading '+'.
-const STRICTER_THAN_DYNHOST = { check_interval: ['+600'], timeout: ['+5'] };
+const STRICTER_THAN_DYNHOST = [['check_interval', {}, '+600'], ['timeout', {}, '+5'], ['ttl', API_RECORD, '+60']];
 
 test('the validators and dynhost agree on every value above', { skip: !dynhostBinary() && 'no dynhost binary: cargo build' }, async () => {
-	for (const [name, { good, bad }] of Object.entries(CASES)) {
-		const validate = await validateOf(name);
+	for (const [name, record, good, bad] of ALL_CASES) {
+		const validate = await validateOf(name, record);
 		const { global: inGlobal, ...context } = CONTEXT[name] || {};
 		for (const value of good.concat(bad)) {
 			// An empty option is no option, in UCI as in LuCI, which deletes it.
-			const options = Object.assign({}, inGlobal ? {} : RECORD, context, { [name]: value });
+			const options = Object.assign({}, inGlobal ? {} : record.method === 'api' ? API_RECORD : RECORD,
+				context, record, { [name]: value });
 			if (value === '')
 				delete options[name];
 			const refusal = inGlobal ? daemonRefusal(options, RECORD) : daemonRefusal({}, options);
@@ -226,11 +285,11 @@ test('the validators and dynhost agree on every value above', { skip: !dynhostBi
 				assert.match(refusal, new RegExp(`option '${name}'|"${name}"`), `${name} ${JSON.stringify(value)} refused for ${name}`);
 		}
 	}
-	for (const [name, values] of Object.entries(STRICTER_THAN_DYNHOST))
-		for (const value of values) {
-			assert.equal(daemonRefusal({ [name]: value }, RECORD), null);
-			assert.notEqual((await validateOf(name))(value), true);
-		}
+	for (const [name, record, value] of STRICTER_THAN_DYNHOST) {
+		const inGlobal = CONTEXT[name] && CONTEXT[name].global;
+		assert.equal(inGlobal ? daemonRefusal({ [name]: value }, RECORD) : daemonRefusal({}, Object.assign({}, record, { [name]: value })), null);
+		assert.notEqual((await validateOf(name, record))(value), true);
+	}
 });
 
 test('enabled reads every boolean word dynhost knows', async () => {
@@ -340,4 +399,20 @@ test('the Records table shows words for the family and the source, not codes', a
 		['IPv4', 'web service']
 	]);
 	assert.equal(shown('source', 'e'), '&#60;b&#62;&#34;x&#34;&#60;/b&#62;', 'LuCI sets it as HTML: escaped');
+});
+
+test('changing the method or the host name checks the host name and the zone again', async () => {
+	const { luci, map, records, option } = await renderedForm();
+	luci.uciData.dynhost = [{ '.name': 'apex', '.type': 'record', method: 'api', hostname: '*.example.com' }];
+	luci.calls.validations.length = 0;
+	assert.equal(option(records, 'method').validate('apex', 'dynhost'), true);
+	assert.deepEqual(luci.calls.validations, [['apex', 'hostname'], ['apex', 'zone']], 'the host name checks the zone');
+	luci.calls.validations.length = 0;
+	map.formValues.apex = { method: 'dynhost' };
+	assert.match(option(records, 'hostname').validate('apex', '*.example.com'), /wildcard needs the OVHcloud API method/);
+	assert.deepEqual(luci.calls.validations, [['apex', 'zone']]);
+	// The duplicate check keys on host name and family, whatever the method.
+	luci.uciData.dynhost.push({ '.name': 'other', '.type': 'record', hostname: '*.EXAMPLE.com' });
+	map.formValues.apex = { method: 'api' };
+	assert.match(option(records, 'hostname').validate('apex', '*.example.com'), /Record other already updates/);
 });

@@ -45,7 +45,7 @@ test('status, form and log are on the page; the status box is not inside the for
 	assert.ok(contains(root, status) && contains(root, log));
 	assert.ok(!contains(map.root, status) && !contains(map.root, log),
 		'saving re-renders the form element: the status and log must live outside it');
-	assert.equal(findAll(status, (node) => node.tag === 'tr' && node.attrs['data-record']).length, 14);
+	assert.equal(findAll(status, (node) => node.tag === 'tr' && node.attrs['data-record']).length, 16);
 	assert.match(textOf(status), /wrong username or password — fix and save to retry/);
 });
 
@@ -85,18 +85,31 @@ test('"Update now" runs the init script\'s update and says what happened', async
 	assert.match(luci.calls.notifications[1].text, /Update failed: dynhost is not running/);
 });
 
-test('the log panel shows the last 50 dynhost lines, and never a configured password', async () => {
+test('the log panel shows the last 50 dynhost lines, and never a configured secret', async () => {
 	const lines = Array.from({ length: 80 }, (_, i) => `line ${i} dynhost`);
+	lines[78] = 'someone logged dynhost keys AppKey-1 AppSecret-1 and ConsumerKey-1';
 	lines[79] = 'someone logged dynhost password s3cr3t-Pw and p@ss.word';
 	const { log } = await renderedPage({ [LOG_COMMAND]: ok(lines.join('\n') + '\n') }, [
 		{ '.name': 'home4', '.type': 'record', password: 's3cr3t-Pw' },
 		{ '.name': 'home6', '.type': 'record', password: 'p@ss.word' },
+		{ '.name': 'apex', '.type': 'record', method: 'api', application_key: 'AppKey-1', application_secret: 'AppSecret-1', consumer_key: 'ConsumerKey-1' },
 		{ '.name': 'draft', '.type': 'record' }
 	]);
 	const shown = textOf(log).split('\n');
 	assert.equal(shown.length, 50);
 	assert.equal(shown[0], 'line 30 dynhost');
+	assert.equal(shown.at(-2), 'someone logged dynhost keys AppKey-1 *** and ***', 'the application key is no secret');
 	assert.equal(shown.at(-1), 'someone logged dynhost password *** and ***');
+});
+
+test('an api record shows its method, and a zone refresh that is still pending', async () => {
+	const { status } = await renderedPage();
+	const row = (name) => findAll(status, (node) => node.tag === 'tr' && node.attrs['data-record'] === name)[0];
+	assert.match(textOf(row('wildcard')), /\*\.wildcard\.example\.com +wildcard +· +OVHcloud API/);
+	assert.match(textOf(row('wildcard')), /zone refresh pending/);
+	assert.match(textOf(row('updated')), /updated +· +DynHost/);
+	assert.doesNotMatch(textOf(row('updated')), /refresh pending/);
+	assert.match(textOf(row('denied')), /the OVHcloud API refused the keys/);
 });
 
 test('masking skips records without a password, and leaves other text alone', () => {

@@ -35,8 +35,16 @@ const RECORDS = [
 	['abuse', {}, { result: 'abuse', failures: 1, next_attempt: FUTURE, message: 'refused by the server: abuse (the record is blocked for too many updates)' }],
 	['abuse_over', {}, { result: 'abuse', failures: 1, next_attempt: ATTEMPT + 86400, message: 'refused by the server: abuse (the record is blocked for too many updates)' }],
 	['changed', {}, { result: 'badauth', fingerprint: 'stale', message: 'refused by the server: badauth (wrong username or password)' }],
-	['off', { enabled: '0' }, { result: 'good', published: '203.0.113.30' }]
+	['off', { enabled: '0' }, { result: 'good', published: '203.0.113.30' }],
+	// OVHcloud API records (issue 16): a refusal of its own, and a change whose zone refresh failed.
+	['denied', { method: 'api' }, { result: 'denied', message: 'refused by the server: denied (check application_key, application_secret, consumer_key, the endpoint and that the consumer key was validated with these access rules)' }],
+	['wildcard', { method: 'api', hostname: '*.wildcard.example.com', zone: 'example.com', ttl: '300' },
+		{ result: 'failed', failures: 1, next_attempt: FUTURE, published: '203.0.113.40', attempted: '203.0.113.41', refresh_pending: true,
+			message: 'zone refresh failed: HTTP 503 (the record is changed but not published until the zone is refreshed)' }]
 ];
+
+// The base URLs of config.rs API_ENDPOINTS that the scenario uses.
+const API_ENDPOINTS = { 'ovh-eu': 'https://eu.api.ovh.com/1.0' };
 
 function hostname(name) {
 	return name.replace(/_/g, '-') + '.example.com';
@@ -44,6 +52,28 @@ function hostname(name) {
 
 function password(name) {
 	return 'secret-' + name + '-Pw';
+}
+
+// The secret keys of an api record, in the same spirit.
+function apiSecrets(name) {
+	return { application_secret: 'appsecret-' + name + '-As', consumer_key: 'consumer-' + name + '-Ck' };
+}
+
+// The options of one record of the scenario: a DynHost login, or an api record's keys.
+function recordOptions(name, options) {
+	const credentials = options.method === 'api'
+		? Object.assign({ endpoint: 'ovh-eu', application_key: 'appkey-' + name }, apiSecrets(name))
+		: { username: 'example.com-' + name, password: password(name) };
+	return Object.assign({ hostname: hostname(name) }, credentials, { family: 'ipv4' }, options);
+}
+
+// decision.rs fingerprint()'s fields: those the server sees, and config.rs Api::identity().
+function fingerprintFields(record) {
+	if (record.method !== 'api')
+		return [record.hostname, record.username, record.password, record.family, SERVER];
+	const identity = [API_ENDPOINTS[record.endpoint], record.zone || '', record.application_key,
+		record.application_secret, record.consumer_key, record.ttl || ''].join('\0');
+	return [record.hostname, '', '', record.family, '', identity];
 }
 
 // decision.rs fingerprint(): FNV-1a over the fields the server sees, each followed by a NUL.
@@ -74,12 +104,12 @@ function writeScenario(dir) {
 	fs.mkdirSync(stateDir, { mode: 0o700 });
 	let config = uciSection('dynhost', 'global', { cacert: cacert });
 	for (const [name, options, state] of RECORDS) {
-		const record = Object.assign({ hostname: hostname(name), username: 'example.com-' + name, password: password(name), family: 'ipv4' }, options);
+		const record = recordOptions(name, options);
 		config += uciSection('record', name, record);
 		if (!state)
 			continue;
 		const file = {
-			fingerprint: state.fingerprint || fingerprint([record.hostname, record.username, record.password, record.family, SERVER]),
+			fingerprint: state.fingerprint || fingerprint(fingerprintFields(record)),
 			published: state.published || null,
 			attempted: state.attempted || state.published || '203.0.113.99',
 			last_result: state.result,
@@ -87,7 +117,8 @@ function writeScenario(dir) {
 			last_attempt: ATTEMPT,
 			last_success: state.published ? ATTEMPT : null,
 			failures: state.failures || 0,
-			next_attempt: state.next_attempt || null
+			next_attempt: state.next_attempt || null,
+			refresh_pending: state.refresh_pending || false
 		};
 		fs.writeFileSync(path.join(stateDir, `${record.hostname}.${record.family}.json`), JSON.stringify(file), { mode: 0o600 });
 	}
@@ -110,7 +141,8 @@ function realStatus() {
 	try {
 		const scenario = writeScenario(dir);
 		const output = execFileSync(binary, ['-c', scenario.config, '-s', scenario.stateDir, 'status', '-j'], { encoding: 'utf8' });
-		return { status: JSON.parse(output), passwords: RECORDS.map(([name]) => password(name)), text: output };
+		const secrets = RECORDS.flatMap(([name]) => [password(name), ...Object.values(apiSecrets(name))]);
+		return { status: JSON.parse(output), passwords: secrets, text: output };
 	}
 	finally {
 		fs.rmSync(dir, { recursive: true, force: true });

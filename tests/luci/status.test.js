@@ -36,15 +36,13 @@ test('every refusal dynhost knows has words of its own', () => {
 	assert.deepEqual(codes.sort(), ['abuse', 'ambiguous', 'badagent', 'badauth', 'badrequest', 'badsys',
 		'denied', 'nohost', 'notfqdn', 'nozone']);
 	const v = view();
-	// Issue 16's api mode: the page's owner adds words for its refusals; until then they are the
-	// one known gap, and this exception goes when they come.
-	const notYetInPage = ['ambiguous', 'badrequest', 'denied', 'nozone'];
-	for (const code of notYetInPage)
-		assert.notEqual(v.describeResult({ enabled: true, last_result: code }).state, 'refused', 'drop notYetInPage');
-	for (const code of codes.filter((code) => !notYetInPage.includes(code))) {
+	for (const code of codes) {
 		const result = v.describeResult({ enabled: true, last_result: code });
 		assert.equal(result.state, 'refused', code);
 		assert.ok(!result.text.includes(code), `${code} is explained, not quoted: ${result.text}`);
+		// Every refusal but abuse, which ends by itself, waits for a changed record.
+		if (code !== 'abuse')
+			assert.match(result.text, /save to retry|saving a changed record retries/, code);
 	}
 	assert.equal(v.describeResult({ enabled: true, last_result: 'badauth' }).text,
 		'wrong username or password — fix and save to retry');
@@ -66,7 +64,9 @@ test('each record of the fixture gets the row a person needs', () => {
 		abuse: ['refused', /too many updates — dynhost waits a day/, /^wait for the lock-out to end, in \d+ days$/],
 		abuse_over: ['refused', /too many updates/, /^retry at the next check$/],
 		changed: ['refused', /wrong username or password/, /send at the next check/],
-		off: ['disabled', /disabled/, /nothing: the record is disabled/]
+		off: ['disabled', /disabled/, /nothing: the record is disabled/],
+		denied: ['refused', /^the OVHcloud API refused the keys or the call: .* — fix and save to retry$/, /until you change/],
+		wildcard: ['error', /failed, dynhost retries by itself: zone refresh failed/, /^retry in \d+ days, or at once if the address changes$/]
 	};
 	assert.deepEqual(Object.keys(rows).sort(), Object.keys(expected).sort());
 	for (const [name, [state, result, next]] of Object.entries(expected)) {
@@ -86,6 +86,10 @@ test('rows show the host, family, published address, when, and the daemon\'s rea
 	assert.equal(rows.updated.when, '2 days ago');
 	assert.equal(rows.never.when, 'never');
 	assert.equal(rows.changed.why, "the record's config changed since the last attempt");
+	assert.deepEqual([rows.updated.method, rows.denied.method, rows.wildcard.hostname], ['DynHost', 'OVHcloud API', '*.wildcard.example.com']);
+	assert.match(rows.wildcard.pending, /^zone refresh pending/);
+	assert.deepEqual(Object.values(rows).filter((row) => row.pending).map((row) => row.name), ['wildcard'],
+		'the note only where dynhost says a refresh is pending');
 });
 
 test('times read as a person says them, before and after now', () => {

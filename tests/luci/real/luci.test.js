@@ -425,6 +425,66 @@ for (const version of VERSIONS) {
 		assert.deepEqual(errors, []);
 	});
 
+	test(`LuCI ${version}: an api record added and saved makes a config the real dynhost takes, its secrets in the file and never on the page`, { skip }, async (t) => {
+		const router = new Router(version, [GLOBAL, record('home', { hostname: 'home.example.com' })]);
+		const secrets = { application_secret: 'AppSecret-apex-7f3k', consumer_key: 'ConsumerKey-apex-9q2w' };
+		const { page, errors } = await openPage(t, router);
+		await page.locator('.cbi-section-create input[type="text"]').pressSequentially('apex');
+		await page.click('.cbi-section-create .cbi-button-add');
+		await page.waitForSelector('.modal');
+		// An option's row in the editor, and its text input.
+		const row = (name) => page.locator(`.modal [data-field$=".apex.${name}"]`);
+		const field = (name) => page.locator(`.modal input[id$=".apex.${name}"]`);
+		assert.ok(await row('username').isVisible(), 'a new record is a DynHost one');
+		assert.ok(!(await row('endpoint').isVisible()));
+		await page.locator('.modal select[id$=".apex.method"]').selectOption('api');
+		await row('username').waitFor({ state: 'hidden' });
+		assert.ok(!(await row('password').isVisible()) && !(await row('server').isVisible()), 'no DynHost login in api mode');
+		await field('hostname').pressSequentially('*.example.com');
+		await field('zone').pressSequentially('example.com');
+		// The endpoint is a list of OVHcloud's regions that also takes a URL.
+		await row('endpoint').locator('.cbi-dropdown').click();
+		await row('endpoint').locator('li[tabindex][data-value="ovh-eu"]').click();
+		await field('application_key').pressSequentially('AppKey-apex');
+		for (const [name, secret] of Object.entries(secrets)) {
+			assert.equal(await field(name).getAttribute('type'), 'password', `${name} is a password field`);
+			await field(name).pressSequentially(secret);
+		}
+		await field('ttl').pressSequentially('300');
+		await screenshot(page, `${version}-api-editor`);
+		await page.click('.modal .cbi-button-positive');
+		await page.waitForSelector('.modal', { state: 'hidden' });
+		await saveAndApply(page);
+		await page.waitForFunction(() => document.body.innerText.includes('Configuration changes applied'));
+
+		const written = fs.readFileSync(router.config, 'utf8');
+		const apex = written.slice(written.indexOf("config record 'apex'\n"));
+		assert.deepEqual(apex.split('\n').filter((line) => line.startsWith('\t')).sort(), [
+			"\toption application_key 'AppKey-apex'",
+			`\toption application_secret '${secrets.application_secret}'`,
+			`\toption consumer_key '${secrets.consumer_key}'`,
+			"\toption endpoint 'ovh-eu'",
+			"\toption hostname '*.example.com'",
+			"\toption method 'api'",
+			"\toption ttl '300'",
+			"\toption zone 'example.com'"
+		], 'what was typed, and nothing of DynHost\'s');
+		const status = router.status();
+		assert.equal(status.code, 0, status.stderr);
+		assert.equal(status.stderr, '', 'no warning either');
+		assert.deepEqual(JSON.parse(status.stdout).records.map((r) => [r.name, r.hostname, r.method]),
+			[['home', 'home.example.com', 'dynhost'], ['apex', '*.example.com', 'api']]);
+
+		// The status table follows the new file; no secret anywhere on the page.
+		await page.locator('#dynhost-status tr[data-record="apex"]', { hasText: 'OVHcloud API' }).waitFor({ timeout: 15000 });
+		await screenshot(page, `${version}-api-saved`);
+		const shown = await page.evaluate(() => document.body.innerText + document.documentElement.outerHTML);
+		for (const secret of Object.values(secrets))
+			assert.ok(!shown.includes(secret), 'the page never shows ' + secret);
+		assert.match(await page.locator('.cbi-section-table-row[data-sid="apex"]').innerText(), /OVHcloud API/);
+		assert.deepEqual(errors, []);
+	});
+
 	test(`LuCI ${version}: ticking a record that duplicates an enabled one is refused before save, next to its row`, { skip }, async (t) => {
 		const router = new Router(version, [GLOBAL,
 			record('home', { hostname: 'home.example.com' }),

@@ -36,13 +36,44 @@ function requiredAnd(check) {
 
 // config.rs is_fqdn: at least two labels, each 1 to 63 letters, digits or inner hyphens, and 253
 // characters in all (no trailing dot: it would be an empty label).
-const validateHostname = requiredAnd((value) => {
+function isFqdn(value) {
 	const isLabel = (label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label);
 	const labels = value.split('.');
-	if (value.length > 253 || labels.length < 2 || !labels.every(isLabel))
-		return _('Expecting a full host name such as home.example.com: two or more labels of letters, digits and inner hyphens, up to 63 characters each and 253 in all');
+	return value.length <= 253 && labels.length >= 2 && labels.every(isLabel);
+}
+
+// config.rs hostname(): with method api, '*.' and a full host name is a wildcard record.
+// `record` (here and for the zone): the record's method and host name as the form shows them.
+function validateHostname(value, record) {
+	if (value == null || value === '')
+		return _('Required: dynhost refuses a record without it');
+	const api = (record || {}).method === 'api';
+	if (isFqdn(api && value.startsWith('*.') ? value.slice(2) : value))
+		return true;
+	return api
+		? _('Expecting a full host name such as home.example.com, or *. and such a name: two or more labels of letters, digits and inner hyphens, up to 63 characters each and 253 in all')
+		: _('Expecting a full host name such as home.example.com: two or more labels of letters, digits and inner hyphens, up to 63 characters each and 253 in all (a wildcard needs the OVHcloud API method)');
+}
+
+// config.rs zone(): optional; a domain name that is the host name, or the end of it after a '.'
+// (of a wildcard, the part after '*.'). Both compare in lower case.
+function validateZone(value, record) {
+	if (value == null || value === '')
+		return true;
+	const zone = value.toLowerCase();
+	if (!isFqdn(zone))
+		return _('Expecting a domain name such as example.com');
+	const hostname = String((record || {}).hostname || '').toLowerCase();
+	const name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
+	if (name !== zone && !name.endsWith('.' + zone))
+		return _('Expecting the zone that holds the host name: the host name itself, or its end after a "."');
 	return true;
-});
+}
+
+// config.rs api_key(): the keys travel in HTTP headers: printable ASCII without spaces. The
+// message never repeats the value (two of the keys are secrets).
+const validateApiKey = requiredAnd((value) => /^[\x21-\x7e]+$/.test(value) ? true
+	: _('Expecting printable ASCII characters without spaces, as OVHcloud gives the keys'));
 
 // config.rs username(): HTTP Basic authentication cannot carry a ':' in the user name.
 const validateUsername = requiredAnd((value) => {
@@ -90,10 +121,11 @@ function validateDevice(value) {
 }
 
 // config.rs check_https_url: "https://" (lower case), no white space or control character
-// anywhere, a host with an optional numeric port and no user part; then, for the server, at most
-// a '/' (originOnly), for a check_url a path and a query but no fragment. Empty means the default
-// (the OVHcloud server, or the web source's echo service).
-function httpsUrlValidator(originOnly) {
+// anywhere, a host with an optional numeric port and no user part; then what `tail` allows (its
+// UrlTail): for the server ('none') at most a '/', for an API base URL ('path') a path, for a
+// check_url ('query') a path and a query; never a fragment. Empty means the default (the
+// OVHcloud server, or the web source's echo service).
+function httpsUrlValidator(tail) {
 	return function(value) {
 		if (value == null || value === '')
 			return true;
@@ -116,13 +148,27 @@ function httpsUrlValidator(originOnly) {
 		}
 		if (host === '')
 			return noHost;
-		if (originOnly && after !== '' && after !== '/')
+		if (tail === 'none' && after !== '' && after !== '/')
 			return _('Expecting only https://host or https://host:port, with no path, query or fragment: dynhost adds the update path itself');
-		if (!originOnly && after.includes('#'))
+		if (tail === 'path' && /[?#]/.test(after))
+			return _('Expecting a base URL without a query (?...) or fragment (#...): dynhost adds the API\'s paths to it');
+		if (after.includes('#'))
 			return _('Expecting no fragment (#...): it is never sent to the server');
 		return true;
 	};
 }
+
+// config.rs API_ENDPOINTS, by the names OVHcloud's client libraries give them.
+const API_ENDPOINTS = ['ovh-eu', 'ovh-ca', 'ovh-us'];
+
+// config.rs api_endpoint(): required; a name of API_ENDPOINTS, or an https:// base URL.
+const validateEndpoint = requiredAnd((value) => {
+	if (API_ENDPOINTS.includes(value))
+		return true;
+	if (!value.startsWith('https://'))
+		return _('Expecting ovh-eu, ovh-ca, ovh-us, or an https:// base URL such as https://eu.api.ovh.com/1.0');
+	return httpsUrlValidator('path')(value);
+});
 
 // config.rs command(): the script option is split on ASCII white space (Rust's
 // split_ascii_whitespace) and must name a command.
@@ -260,6 +306,7 @@ function recordsShown(sections, section_id, name, value) {
 }
 
 // Short words for the Records table, where the editor's long choices do not fit.
+const METHOD_WORDS = { dynhost: 'DynHost', api: _('OVHcloud API') };
 const FAMILY_WORDS = { ipv4: 'IPv4', ipv6: 'IPv6' };
 const SOURCE_WORDS = {
 	ubus: _('ubus (netifd)'),
@@ -286,7 +333,11 @@ const RESULTS = {
 	notfqdn: { state: 'refused', text: _('the server says the host name is not a full domain name — fix and save to retry') },
 	badsys: { state: 'refused', text: _('the server did not understand the request — a dynhost bug, please report it; saving a changed record retries') },
 	badagent: { state: 'refused', text: _('the server refuses this client — check for a dynhost update; saving a changed record retries') },
-	abuse: { state: 'refused', text: _('blocked by OVHcloud for too many updates — dynhost waits a day, then tries again') }
+	abuse: { state: 'refused', text: _('blocked by OVHcloud for too many updates — dynhost waits a day, then tries again') },
+	denied: { state: 'refused', text: _('the OVHcloud API refused the keys or the call: check the application key and secret, the consumer key (validated, with these access rules) and the endpoint — fix and save to retry') },
+	badrequest: { state: 'refused', text: _('the OVHcloud API refused the request as written — fix and save to retry') },
+	nozone: { state: 'refused', text: _('the account has no zone that holds this host name: check the zone and the host name — fix and save to retry') },
+	ambiguous: { state: 'refused', text: _('the zone has several records of this name and type: delete all but one in the zone, then save to retry') }
 };
 
 function describeResult(record) {
@@ -350,10 +401,13 @@ function statusRows(records, now) {
 		return {
 			name: record.name,
 			hostname: record.hostname,
+			method: METHOD_WORDS[record.method] || String(record.method || METHOD_WORDS.dynhost),
 			family: record.family === 'ipv6' ? 'IPv6' : 'IPv4',
 			address: record.published || _('none yet'),
 			state: result.state,
 			result: result.text,
+			// api: a changed record is published when its zone is refreshed.
+			pending: record.refresh_pending ? _('zone refresh pending: the change is not published yet; dynhost refreshes the zone at the next try') : '',
 			when: record.last_attempt != null ? relativeTime(record.last_attempt, now) : _('never'),
 			next: describeNext(record, now),
 			why: record.next_action_why || ''
@@ -379,12 +433,12 @@ function readStatus(exec) {
 	return { records: report.records };
 }
 
-// The last `count` lines of the log, with every configured password masked. dynhost never logs a
-// password, but the filter matches any line that mentions dynhost, whoever wrote it.
-function logTail(exec, passwords, count) {
+// The last `count` lines of the log, with every configured secret masked. dynhost never logs a
+// secret, but the filter matches any line that mentions dynhost, whoever wrote it.
+function logTail(exec, secrets, count) {
 	if (exec.code !== 0)
 		return _('The system log could not be read: %s').format(String(exec.stderr || '').trim() || exec.code);
-	const secrets = passwords.filter((password) => password);
+	secrets = secrets.filter((secret) => secret);
 	const lines = String(exec.stdout || '').split('\n').filter((line) => line !== '').slice(-count)
 		.map((line) => secrets.reduce((text, secret) => text.split(secret).join('***'), line));
 	return lines.length ? lines.join('\n') : _('No dynhost lines in the system log yet.');
@@ -397,8 +451,11 @@ function run(command) {
 	}));
 }
 
-function configuredPasswords() {
-	return uci.sections('dynhost', 'record').map((section) => section.password);
+// The options that hold secrets: the DynHost password and the API's secret keys.
+const SECRET_OPTIONS = ['password', 'application_secret', 'consumer_key'];
+
+function configuredSecrets() {
+	return uci.sections('dynhost', 'record').flatMap((section) => SECRET_OPTIONS.map((name) => section[name]));
 }
 
 // How a result reads in the table: in normal case and size (badges set sentences in small
@@ -423,10 +480,13 @@ function renderStatus(status, now) {
 			_('Host name'), _('Family'), _('Published address'), _('Last result'), _('When'), _('Next')
 		].map((title) => E('th', { 'class': 'th' }, title)))
 	].concat(statusRows(status.records, now).map((row) => E('tr', { 'class': 'tr', 'data-record': row.name }, [
-		cell(_('Host name'), E([], [row.hostname, E('br'), E('small', {}, [row.name])])),
+		cell(_('Host name'), E([], [row.hostname, E('br'), E('small', {}, [row.name, ' · ', row.method])])),
 		cell(_('Family'), row.family),
 		cell(_('Published address'), row.address),
-		cell(_('Last result'), E('span', { 'class': 'dynhost-result', 'data-state': row.state, 'style': STATE_STYLES[row.state] }, [row.result])),
+		cell(_('Last result'), E([], [
+			E('span', { 'class': 'dynhost-result', 'data-state': row.state, 'style': STATE_STYLES[row.state] }, [row.result]),
+			row.pending ? E('div', { 'class': 'dynhost-pending' }, [E('small', {}, [row.pending])]) : ''
+		])),
 		cell(_('When'), row.when),
 		cell(_('Next'), E('span', { 'title': row.why }, [row.next]))
 	]))));
@@ -472,17 +532,24 @@ function writeOnlyChanges(option) {
 	};
 }
 
-// The checks of single values, by option name (the duplicate host name check needs the form).
+// The checks of values, by option name: each takes the value and the record's method and host
+// name as the form shows them (the duplicate host name check needs the whole form).
 const VALIDATORS = {
 	hostname: validateHostname,
+	zone: validateZone,
+	endpoint: validateEndpoint,
+	application_key: validateApiKey,
+	application_secret: validateApiKey,
+	consumer_key: validateApiKey,
+	ttl: secondsBetween(60, 86400),
 	username: validateUsername,
 	password: validatePassword,
 	check_interval: secondsBetween(30, 604800),
 	timeout: secondsBetween(1, 3600),
 	interface: validateInterface,
 	device: validateDevice,
-	check_url: httpsUrlValidator(false),
-	server: httpsUrlValidator(true),
+	check_url: httpsUrlValidator('query'),
+	server: httpsUrlValidator('none'),
 	script: validateScript,
 	ipv6_suffix: validateIpv6Suffix,
 	prefix_interface: validateInterface
@@ -491,6 +558,13 @@ const VALIDATORS = {
 // A LuCI validate function from a check of the value alone.
 function byValue(validator) {
 	return (section_id, value) => validator(value);
+}
+
+// The options of `section` named in `names`, checked again: the method decides what the host
+// name may be, and the host name what the zone may be.
+function revalidate(section, section_id, names) {
+	section.children.filter((child) => names.includes(child.option))
+		.forEach((child) => child.triggerValidation(section_id));
 }
 
 return view.extend({
@@ -509,7 +583,7 @@ return view.extend({
 	refresh: function(statusBox, logBox) {
 		return Promise.all([run(STATUS_COMMAND), run(LOG_COMMAND)]).then((results) => {
 			dom.content(statusBox, renderStatus(readStatus(results[0]), Math.floor(Date.now() / 1000)));
-			dom.content(logBox, [logTail(results[1], configuredPasswords(), LOG_LINES)]);
+			dom.content(logBox, [logTail(results[1], configuredSecrets(), LOG_LINES)]);
 		});
 	},
 
@@ -526,7 +600,7 @@ return view.extend({
 		const statusBox = E('div', { 'id': 'dynhost-status' },
 			renderStatus(readStatus(data[0]), Math.floor(Date.now() / 1000)));
 		const logBox = E('pre', { 'id': 'dynhost-log', 'style': 'max-height:24em; overflow:auto; white-space:pre-wrap' },
-			[logTail(data[1], configuredPasswords(), LOG_LINES)]);
+			[logTail(data[1], configuredSecrets(), LOG_LINES)]);
 
 		const m = new form.Map('dynhost', _('DynHost'),
 			_('Keeps OVHcloud DynHost records pointing at this router\'s public address. Saving applies the settings: the running dynhost reads them again.'));
@@ -555,13 +629,25 @@ return view.extend({
 		s.nodescriptions = true;
 
 		const grid = s;
+		// Where a record's other fields are read from: the editor for the record it edits, then
+		// the table.
+		const sectionsOf = (option) => option.section === grid ? [grid] : [option.section, grid];
+		// The record's method and host name as the form shows them, for the checks that depend
+		// on them.
+		const shownRecord = (option, section_id) => ({
+			method: shownValue(sectionsOf(option), section_id, 'method') || 'dynhost',
+			hostname: shownValue(sectionsOf(option), section_id, 'hostname') || ''
+		});
+		// The check of a value that depends on the record's method or host name.
+		const byRecord = (validator) => function(section_id, value) {
+			return validator(value, shownRecord(this, section_id));
+		};
 		// The duplicate check for `option` of `section_id` (whose value is `value`, or, for the
 		// checkbox, its widget's state): null, or the words for it. The editor checks its own
 		// fields against the table. A checkbox or a list shows no message of its own: the
 		// record's row, or its editor, says what is wrong.
 		const duplicateProblem = (option, section_id, name, value) => {
-			const sections = option.section === grid ? [grid] : [option.section, grid];
-			const records = recordsShown(sections, section_id, name, value);
+			const records = recordsShown(sectionsOf(option), section_id, name, value);
 			const other = duplicateRecord(records, records.find((record) => record.name === section_id));
 			const problem = other
 				? _('Record %s already updates this host name for this family: dynhost would refuse both. Disable one, or change its host name or family.').format(other)
@@ -583,51 +669,99 @@ return view.extend({
 		};
 		const enabledOption = o;
 
-		o = s.option(form.Value, 'hostname', _('Host name'), _('The DynHost record, such as home.example.com.'));
+		// A choice among dynhost's words, the first the default: the table shows its short word
+		// from `words`, and a save writes it only when changed.
+		const choiceOption = (name, title, words, choices, description) => {
+			const option = s.option(form.ListValue, name, title, description);
+			choices.forEach(([key, label]) => option.value(key, label));
+			option.default = choices[0][0];
+			option.textvalue = function(section_id) {
+				return tableWord(words, this.cfgvalue(section_id), this.default);
+			};
+			writeOnlyChanges(option);
+			return option;
+		};
+
+		o = choiceOption('method', _('Method'), METHOD_WORDS, [
+			['dynhost', _('DynHost')],
+			['api', _('OVHcloud API')]
+		], _('DynHost: a DynHost record made in the OVHcloud control panel, and its login. OVHcloud API: any A or AAAA record of a zone the account owns (the apex, a wildcard, an existing record), with API keys from dynhost api-credential.'));
+		o.validate = function(section_id) {
+			revalidate(this.section, section_id, ['hostname']);
+			return true;
+		};
+
+		o = s.option(form.Value, 'hostname', _('Host name'),
+			_('The record, such as home.example.com. With the OVHcloud API also the zone itself (example.com) or a wildcard (*.example.com).'));
 		o.rmempty = false;
 		o.validate = function(section_id, value) {
-			const verdict = validateHostname(value);
+			const verdict = validateHostname(value, shownRecord(this, section_id));
+			revalidate(this.section, section_id, ['zone']);
 			return verdict !== true ? verdict : (duplicateProblem(this, section_id, 'hostname', value) || true);
 		};
 
-		o = s.option(form.ListValue, 'family', _('Family'));
-		o.value('ipv4', _('IPv4 (A record)'));
-		o.value('ipv6', _('IPv6 (AAAA record)'));
-		o.default = 'ipv4';
-		o.textvalue = function(section_id) {
-			return tableWord(FAMILY_WORDS, this.cfgvalue(section_id), this.default);
-		};
+		o = choiceOption('family', _('Family'), FAMILY_WORDS, [
+			['ipv4', _('IPv4 (A record)')],
+			['ipv6', _('IPv6 (AAAA record)')]
+		]);
 		o.validate = function(section_id, value) {
 			return duplicateProblem(this, section_id, 'family', value) || true;
 		};
-		writeOnlyChanges(o);
 
 		o = s.option(form.Value, 'username', _('Username'), _('The DynHost login, such as example.com-router.'));
+		o.depends('method', 'dynhost');
 		o.rmempty = false;
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.username);
 
 		o = s.option(form.Value, 'password', _('Password'));
+		o.depends('method', 'dynhost');
 		o.password = true;
 		o.rmempty = false;
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.password);
+
+		// The OVHcloud API's options (config.rs API_OPTIONS).
+		const apiOption = (name, title, description) => {
+			const option = s.option(form.Value, name, title, description);
+			option.depends('method', 'api');
+			option.modalonly = true;
+			option.validate = byRecord(VALIDATORS[name]);
+			return option;
+		};
+		o = apiOption('zone', _('Zone'),
+			_('The domain whose zone holds the record, such as example.com. Empty: the longest of the account\'s zones that holds the host name.'));
+		o.placeholder = _('found by dynhost');
+		o = apiOption('endpoint', _('API endpoint'),
+			_('ovh-eu, ovh-ca or ovh-us: the OVHcloud API of the account\'s region; or an https:// base URL.'));
+		o.value('ovh-eu', _('ovh-eu: OVHcloud Europe'));
+		o.value('ovh-ca', _('ovh-ca: OVHcloud Canada'));
+		o.value('ovh-us', _('ovh-us: OVHcloud US'));
+		o.rmempty = false;
+		o = apiOption('application_key', _('Application key'), _('The key of the application created on the OVHcloud API.'));
+		o.rmempty = false;
+		for (const [name, title, description] of [
+			['application_secret', _('Application secret'), _('The secret of that application.')],
+			['consumer_key', _('Consumer key'), _('The key that dynhost api-credential obtained, once validated.')]
+		]) {
+			o = apiOption(name, title, description);
+			o.password = true;
+			o.rmempty = false;
+		}
+		o = apiOption('ttl', _('TTL'), _('Seconds the record may be cached (60 to 86400). Empty: the zone\'s default.'));
+		o.placeholder = _('zone default');
 
 		o = s.option(form.Value, 'interface', _('Interface'),
 			_('The logical interface whose address is published. Empty: wan for IPv4, wan6 for IPv6. With PPPoE and automatic IPv6, IPv6 is on wan_6.'));
 		o.placeholder = 'wan / wan6';
 		o.validate = byValue(VALIDATORS.interface);
 
-		o = s.option(form.ListValue, 'source', _('Address source'));
-		o.value('ubus', _('netifd (ubus): the interface\'s address'));
-		o.value('netlink', _('kernel (netlink): the address of a device'));
-		o.value('web', _('web service: the address seen from outside, behind another NAT'));
-		o.value('script', _('script: a command that prints the address'));
-		o.default = 'ubus';
-		o.textvalue = function(section_id) {
-			return tableWord(SOURCE_WORDS, this.cfgvalue(section_id), this.default);
-		};
-		writeOnlyChanges(o);
+		choiceOption('source', _('Address source'), SOURCE_WORDS, [
+			['ubus', _('netifd (ubus): the interface\'s address')],
+			['netlink', _('kernel (netlink): the address of a device')],
+			['web', _('web service: the address seen from outside, behind another NAT')],
+			['script', _('script: a command that prints the address')]
+		]);
 
 		o = s.option(form.Value, 'device', _('Device'),
 			_('The kernel device to read the address from. Empty: the interface\'s own device.'));
@@ -666,6 +800,7 @@ return view.extend({
 			'lan');
 
 		o = s.option(form.Value, 'server', _('Server'), _('The DynHost server, https only.'));
+		o.depends('method', 'dynhost');
 		o.placeholder = 'https://dns.eu.ovhapis.com';
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.server);
