@@ -485,6 +485,26 @@ for (const version of VERSIONS) {
 		assert.deepEqual(errors, []);
 	});
 
+	test(`LuCI ${version}: records saved from their editor unchanged, of either method, keep their file as it was`, { skip }, async (t) => {
+		const router = new Router(version, [GLOBAL,
+			record('home', { hostname: 'home.example.com', enabled: 'yes' }),
+			{ '.type': 'record', '.name': 'apex', method: 'api', hostname: '*.example.com', endpoint: 'ovh-ca',
+				application_key: 'AppKey-apex', application_secret: 'AppSecret-apex', consumer_key: 'ConsumerKey-apex' }]);
+		const before = fs.readFileSync(router.config, 'utf8');
+		const { page, errors } = await openPage(t, router);
+		for (const name of ['home', 'apex']) {
+			await page.click(`.cbi-section-table-row[data-sid="${name}"] .cbi-button-edit`);
+			await page.waitForSelector('.modal');
+			await page.click('.modal .cbi-button-positive');
+			await page.waitForSelector('.modal', { state: 'hidden' });
+		}
+		await saveAndApply(page);
+		await page.waitForTimeout(1500);
+		assert.ok(!router.calls.includes('uci.set'), 'nothing written: ' + router.calls.join(' '));
+		assert.equal(fs.readFileSync(router.config, 'utf8'), before);
+		assert.deepEqual(errors, []);
+	});
+
 	test(`LuCI ${version}: ticking a record that duplicates an enabled one is refused before save, next to its row`, { skip }, async (t) => {
 		const router = new Router(version, [GLOBAL,
 			record('home', { hostname: 'home.example.com' }),
