@@ -96,6 +96,9 @@ pub struct RecordState {
     pub failures: u32,
     /// No attempt before this time, unless the address changes or the user forces one.
     pub next_attempt: Option<u64>,
+    /// The OVHcloud API changed the record but its zone was not refreshed yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_pending: bool,
 }
 
 /// The state dir, created private on first use: state files hold a digest of the password.
@@ -341,6 +344,7 @@ pub(crate) mod tests {
             prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
+            api: None,
         }
     }
 
