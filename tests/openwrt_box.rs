@@ -988,3 +988,40 @@ fn a_new_delegated_prefix_is_published_once() {
     eprintln!("new prefix to both requests: {took:?}");
     the_box.stop();
 }
+
+/// Scenario 12: the same with the service stopped: the hotplug script acts on wan6's `ifupdate`
+/// with `IFUPDATE_PREFIXES=1` itself, and its one-shot `dynhost update -i wan6` publishes lan's
+/// new /64 with the suffix, once.
+#[test]
+fn with_the_service_stopped_a_new_delegated_prefix_is_published_by_the_hotplug_one_shot() {
+    let Some((the_box, server)) = ipv6_box() else {
+        return;
+    };
+    the_box.ok("/etc/init.d/dynhost stop");
+    let record = ipv6_record(
+        "srvubus",
+        &[&format!("ipv6_suffix={SUFFIX}"), "prefix_interface=lan"],
+    );
+    the_box.configure(&server, &[&record]);
+    the_box.ok("dynhost update");
+    exactly(&server, 1, PROMPT, "after dynhost update");
+
+    the_box.ok(&format!("box-lease -6 {}", lease6(PD2)));
+    exactly(&server, 2, PROMPT, "after the new prefix");
+    assert!(the_box.daemon_pid().is_none(), "no daemon started");
+    let lan = share(&the_box, "lan").expect("lan's share");
+    assert!(in_prefix(lan, PD2), "lan's new share: {lan}");
+    assert_eq!(
+        published(&server.requests()[1..]),
+        [("srvubus.example.com".to_string(), with_suffix(lan))],
+        "log: {}",
+        the_box.log()
+    );
+    let log = the_box.log();
+    assert!(
+        log.lines()
+            .any(|line| line.contains(" daemon.info dynhost[") && line.contains("srvubus")),
+        "the one-shot's own lines in logread: {log}"
+    );
+    the_box.stop();
+}
