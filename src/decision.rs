@@ -266,10 +266,7 @@ mod tests {
         let state = after_attempt(
             &RecordState::default(),
             ip("192.0.2.1"),
-            &Ok(Accepted {
-                changed: false,
-                address: None,
-            }),
+            &Ok(Accepted { changed: false }),
             FP,
             NOW,
         );
@@ -426,10 +423,7 @@ mod tests {
             assert_eq!(state.next_attempt, Some(NOW + retry_delay(expected)));
             assert_eq!(state.published, None);
         }
-        let good = Ok(Accepted {
-            changed: true,
-            address: None,
-        });
+        let good = Ok(Accepted { changed: true });
         state = after_attempt(&state, ip("192.0.2.1"), &good, FP, NOW + 10);
         assert_eq!(state.failures, 0);
         assert_eq!(state.next_attempt, None);

@@ -163,18 +163,12 @@ impl RecordContext<'_> {
                 reply.status,
                 String::from_utf8_lossy(&reply.body).trim()
             );
-            protocol::classify(&reply)
+            protocol::classify(&reply, address)
         });
         let next_state =
             decision::after_attempt(&state, address, &result, &fingerprint, (self.now)());
         self.state_dir.save(record, &next_state)?;
         let accepted = result?;
-        if let Some(named) = accepted.address.filter(|named| *named != address) {
-            log::warn!(
-                "{}: sent {address} but the server says the record holds {named}",
-                record.label()
-            );
-        }
         log::info!(
             "{}: {}, {why}",
             record.label(),

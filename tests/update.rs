@@ -783,13 +783,24 @@ fn normal_verbosity_says_what_happened_in_one_line_per_record() {
 }
 
 #[test]
-fn a_reply_naming_another_address_is_logged() {
-    let env = TestEnv::new();
-    let server = MockServer::always(Reply::good("198.51.100.99"));
-    let config = home_config(&env, &server);
+fn a_reply_naming_another_address_is_a_failure_that_is_retried() {
+    for word in ["good", "nochg"] {
+        let env = TestEnv::new();
+        let server = MockServer::always(Reply::ok(format!("{word} 198.51.100.99\n")));
+        let config = home_config(&env, &server);
 
-    let out = env.run(&config, &["update"]);
-    out.assert_code(0);
-    assert!(out.stderr.contains("198.51.100.99"), "{out}");
-    assert!(out.stderr.contains(ADDR1), "{out}");
+        let out = env.run(&config, &["update"]);
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(&format!("'{word} 198.51.100.99'")),
+            "{out}"
+        );
+        assert!(out.stderr.contains(ADDR1), "{out}");
+        let status = env.run(&config, &["status", "-j"]);
+        let record: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let record = &record["records"][0];
+        assert_eq!(record["published"], serde_json::Value::Null, "{status}");
+        assert_eq!(record["last_result"], "failed", "{status}");
+        assert_eq!(record["next_action"], "retry", "{status}");
+    }
 }
