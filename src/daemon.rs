@@ -4,8 +4,8 @@
 //! the signals (through a signalfd), the end of a pass, and the nearest timer (debounce,
 //! periodic check, retry after a failure). Passes run on a second thread, one at a time, with
 //! the same code and the same lock as `update`; so SIGTERM is answered at once even in the middle
-//! of a stalled exchange: the process exits and the half-done exchange leaves the state file as
-//! it was (it is only ever replaced whole).
+//! of a stalled exchange: the process exits, and the state file (only ever replaced whole)
+//! names the attempt that got no answer, so the next pass sends whatever the address is then.
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;

@@ -57,6 +57,9 @@ pub fn decide(
         Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => {
             return Decision::Blocked(refusal);
         }
+        Some(Outcome::Updated | Outcome::Unchanged) if state.attempted != state.published => {
+            return Decision::Send(unanswered(state));
+        }
         Some(Outcome::Failed) | Some(Outcome::Refused(Refusal::Abuse)) => {
             if state.attempted != Some(address) {
                 return Decision::Send(format!(
@@ -109,9 +112,32 @@ pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static st
             ),
             None => ("retry", "retry at the next check".into()),
         },
+        Some(Outcome::Updated | Outcome::Unchanged) if state.attempted != state.published => {
+            ("send", unanswered(state))
+        }
         Some(Outcome::Updated | Outcome::Unchanged) => {
             ("watch", "send when the address changes".into())
         }
+    }
+}
+
+/// Why a record whose last exchange was cut off is sent again.
+fn unanswered(state: &RecordState) -> String {
+    let attempted = state
+        .attempted
+        .map_or_else(|| "an address".to_string(), |address| address.to_string());
+    format!("the exchange sending {attempted} got no answer: the record may hold it")
+}
+
+/// The state to save before sending `address`. State is otherwise written only after the reply,
+/// so an exchange cut off after the server applied it (a stop, a kill, a power loss) would leave
+/// the state naming the old address: when the address came back to it, nothing would be sent
+/// and the record would stay wrong. An attempt without an answer makes the next pass send.
+pub fn before_attempt(previous: &RecordState, address: IpAddr, now: u64) -> RecordState {
+    RecordState {
+        attempted: Some(address),
+        last_attempt: Some(now),
+        ..previous.clone()
     }
 }
 
@@ -273,6 +299,48 @@ mod tests {
         assert_eq!(state.last_result, Some(Outcome::Unchanged));
         let decision = decide(ip("192.0.2.1"), &state, FP, NOW + 1, false);
         assert!(matches!(decision, Decision::Skip(_)), "{decision:?}");
+    }
+
+    #[test]
+    fn an_attempt_cut_off_before_its_answer_sends_even_the_published_address() {
+        let cut_off = before_attempt(&published("192.0.2.1"), ip("192.0.2.8"), NOW);
+        assert_eq!(cut_off.published, Some(ip("192.0.2.1")));
+        for address in ["192.0.2.1", "192.0.2.8"] {
+            let decision = decide(ip(address), &cut_off, FP, NOW + 5, false);
+            assert!(is_send(&decision), "{address}: {decision:?}");
+        }
+        assert_eq!(plan(&cut_off), "send");
+        let answered = after_attempt(
+            &cut_off,
+            ip("192.0.2.8"),
+            &Ok(Accepted { changed: true }),
+            FP,
+            NOW + 1,
+        );
+        assert_eq!(plan(&answered), "watch");
+        let failed = after_attempt(
+            &cut_off,
+            ip("192.0.2.8"),
+            &Err(Error::Transport("timed out".into())),
+            FP,
+            NOW + 1,
+        );
+        assert!(is_send(&decide(
+            ip("192.0.2.1"),
+            &failed,
+            FP,
+            NOW + 2,
+            false
+        )));
+    }
+
+    #[test]
+    fn an_attempt_cut_off_after_a_refusal_stays_blocked_until_the_config_changes() {
+        let cut_off = before_attempt(&refused(Refusal::BadAuth), ip("192.0.2.8"), NOW);
+        assert_eq!(
+            decide(ip("192.0.2.1"), &cut_off, FP, NOW, false),
+            Decision::Blocked(Refusal::BadAuth)
+        );
     }
 
     #[test]

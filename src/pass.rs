@@ -149,6 +149,8 @@ impl RecordContext<'_> {
             Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
         };
 
+        let attempt = decision::before_attempt(&state, address, now);
+        self.state_dir.save(record, &attempt)?;
         let request = protocol::update_request(record, address);
         log::debug!("{}: GET {}", record.label(), request.url);
         let get = Request {
@@ -166,7 +168,7 @@ impl RecordContext<'_> {
             protocol::classify(&reply, address)
         });
         let next_state =
-            decision::after_attempt(&state, address, &result, &fingerprint, (self.now)());
+            decision::after_attempt(&attempt, address, &result, &fingerprint, (self.now)());
         self.state_dir.save(record, &next_state)?;
         let accepted = result?;
         log::info!(
