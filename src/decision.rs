@@ -13,6 +13,14 @@ pub const FIRST_RETRY_SECS: u64 = 60;
 pub const MAX_RETRY_SECS: u64 = 30 * 60;
 /// OVHcloud blocks a record that is updated too often; coming back sooner only prolongs it.
 pub const ABUSE_LOCKOUT_SECS: u64 = 24 * 60 * 60;
+/// The send limit, which no trigger but `--force` passes (a flapping link once made 173
+/// requests a minute, the kind of rate OVHcloud answers with `abuse`): never two sends of a
+/// record within this many seconds...
+pub const MIN_SEND_SPACING_SECS: u64 = 10;
+/// ...and never more than this many sends of a record...
+pub const SEND_BUDGET: usize = 10;
+/// ...within any window of this many seconds.
+pub const SEND_WINDOW_SECS: u64 = 10 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -26,6 +34,10 @@ pub enum Decision {
     },
     /// The server refused this config for good; only a config change (or `--force`) sends again.
     Blocked(Refusal),
+    /// A send is due but the send limit holds it back until `until` (unix seconds).
+    Held {
+        until: u64,
+    },
 }
 
 pub fn decide(
@@ -38,6 +50,57 @@ pub fn decide(
     if force {
         return Decision::Send("forced".into());
     }
+    match unlimited(address, state, fingerprint, now) {
+        Decision::Send(why) => match send_allowed_at(&state.recent_sends, now) {
+            Some(until) => Decision::Held { until },
+            None => Decision::Send(why),
+        },
+        other => other,
+    }
+}
+
+/// When the send limit next allows a send, given the times of the record's recent sends;
+/// `None` when it allows one now.
+pub fn send_allowed_at(recent_sends: &[u64], now: u64) -> Option<u64> {
+    let recent = in_window(recent_sends, now);
+    let spacing = recent
+        .iter()
+        .max()
+        .map(|last| last + MIN_SEND_SPACING_SECS)
+        .filter(|&allowed| allowed > now);
+    let budget = (recent.len() >= SEND_BUDGET)
+        .then(|| recent[recent.len() - SEND_BUDGET] + SEND_WINDOW_SECS);
+    spacing.max(budget)
+}
+
+/// The sends that count now, oldest first. A time ahead of the clock means the clock was set
+/// back (a router without a battery-backed clock, before NTP): such a send cannot be placed, and
+/// holding updates for years because of it would be worse than forgetting it.
+fn in_window(recent_sends: &[u64], now: u64) -> Vec<u64> {
+    let mut recent: Vec<u64> = recent_sends
+        .iter()
+        .copied()
+        .filter(|&sent| sent <= now && now - sent < SEND_WINDOW_SECS)
+        .collect();
+    recent.sort_unstable();
+    recent
+}
+
+/// When the daemon should look at a record again by itself (unix seconds, after `now`): when
+/// its backoff ends, or when the send limit lets a held-back address go.
+pub fn next_look(state: &RecordState, now: u64) -> Option<u64> {
+    let retry = state.next_attempt.filter(|&at| at > now);
+    let refill = (in_window(&state.recent_sends, now).len() >= SEND_BUDGET)
+        .then(|| send_allowed_at(&state.recent_sends, now))
+        .flatten();
+    match (retry, refill) {
+        (Some(retry), Some(refill)) => Some(retry.min(refill)),
+        (retry, refill) => retry.or(refill),
+    }
+}
+
+/// [`decide`] without `--force` and the send limit.
+fn unlimited(address: IpAddr, state: &RecordState, fingerprint: &str, now: u64) -> Decision {
     // The abuse lock-out outlives config changes: the block is on the record at OVHcloud.
     if state.last_result == Some(Outcome::Refused(Refusal::Abuse)) {
         if let Some(until) = state.next_attempt.filter(|&until| now < until) {
@@ -133,10 +196,17 @@ fn unanswered(state: &RecordState) -> String {
 /// so an exchange cut off after the server applied it (a stop, a kill, a power loss) would leave
 /// the state naming the old address: when the address came back to it, nothing would be sent
 /// and the record would stay wrong. An attempt without an answer makes the next pass send.
+/// The attempt counts against the send limit from now on, even if it is cut off.
 pub fn before_attempt(previous: &RecordState, address: IpAddr, now: u64) -> RecordState {
+    let mut recent_sends = in_window(&previous.recent_sends, now);
+    recent_sends.push(now);
+    // Only the last SEND_BUDGET sends can ever hold one back.
+    let stale = recent_sends.len().saturating_sub(SEND_BUDGET);
+    recent_sends.drain(..stale);
     RecordState {
         attempted: Some(address),
         last_attempt: Some(now),
+        recent_sends,
         ..previous.clone()
     }
 }
@@ -305,8 +375,9 @@ mod tests {
     fn an_attempt_cut_off_before_its_answer_sends_even_the_published_address() {
         let cut_off = before_attempt(&published("192.0.2.1"), ip("192.0.2.8"), NOW);
         assert_eq!(cut_off.published, Some(ip("192.0.2.1")));
+        let later = NOW + MIN_SEND_SPACING_SECS;
         for address in ["192.0.2.1", "192.0.2.8"] {
-            let decision = decide(ip(address), &cut_off, FP, NOW + 5, false);
+            let decision = decide(ip(address), &cut_off, FP, later, false);
             assert!(is_send(&decision), "{address}: {decision:?}");
         }
         assert_eq!(plan(&cut_off), "send");
@@ -325,13 +396,122 @@ mod tests {
             FP,
             NOW + 1,
         );
-        assert!(is_send(&decide(
-            ip("192.0.2.1"),
-            &failed,
-            FP,
-            NOW + 2,
-            false
-        )));
+        assert!(is_send(&decide(ip("192.0.2.1"), &failed, FP, later, false)));
+    }
+
+    /// The state after sending at each of `times`.
+    fn sent_at(times: impl IntoIterator<Item = u64>) -> RecordState {
+        times
+            .into_iter()
+            .fold(published("192.0.2.1"), |state, now| {
+                before_attempt(&state, ip("192.0.2.1"), now)
+            })
+    }
+
+    #[test]
+    fn no_two_sends_within_the_spacing() {
+        let state = sent_at([NOW]);
+        let until = NOW + MIN_SEND_SPACING_SECS;
+        for now in [NOW, until - 1] {
+            assert_eq!(
+                decide(ip("192.0.2.2"), &state, FP, now, false),
+                Decision::Held { until }
+            );
+        }
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, until, false)));
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, NOW, true)));
+        // Holding back is for sends only.
+        let current = decide(ip("192.0.2.1"), &published("192.0.2.1"), FP, NOW, false);
+        assert!(matches!(current, Decision::Skip(_)), "{current:?}");
+    }
+
+    #[test]
+    fn the_budget_holds_back_until_the_window_slides() {
+        let spacing = MIN_SEND_SPACING_SECS;
+        let state = sent_at((0..SEND_BUDGET as u64).map(|n| NOW + n * spacing));
+        let after = NOW + SEND_BUDGET as u64 * spacing;
+        let refill = NOW + SEND_WINDOW_SECS;
+        assert_eq!(
+            decide(ip("192.0.2.2"), &state, FP, after, false),
+            Decision::Held { until: refill }
+        );
+        assert_eq!(next_look(&state, after), Some(refill));
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, refill, false)));
+        assert_eq!(next_look(&state, refill), None);
+    }
+
+    #[test]
+    fn at_most_the_budget_of_sends_is_remembered() {
+        let state = sent_at((0..3 * SEND_BUDGET as u64).map(|n| NOW + n));
+        assert_eq!(state.recent_sends.len(), SEND_BUDGET);
+        assert_eq!(state.recent_sends.last(), Some(&(NOW + 29)));
+        let much_later = before_attempt(&state, ip("192.0.2.1"), NOW + SEND_WINDOW_SECS + 100);
+        assert_eq!(much_later.recent_sends, [NOW + SEND_WINDOW_SECS + 100]);
+    }
+
+    #[test]
+    fn sends_ahead_of_a_clock_set_back_hold_nothing() {
+        let state = sent_at([NOW + 5000]);
+        assert_eq!(send_allowed_at(&state.recent_sends, NOW), None);
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, NOW, false)));
+    }
+
+    #[test]
+    fn the_daemon_looks_again_when_a_backoff_ends_but_not_for_one_that_ended() {
+        let state = failed("192.0.2.1", 1, NOW + 60);
+        assert_eq!(next_look(&state, NOW), Some(NOW + 60));
+        assert_eq!(next_look(&state, NOW + 60), None);
+        assert_eq!(next_look(&sent_at([NOW]), NOW), None);
+    }
+
+    #[test]
+    fn a_flapping_address_is_sent_within_the_limit_and_its_final_value_goes() {
+        // Passes every 3 s (the longest settling) for 30 minutes, each with a new address, as
+        // the daemon makes them: a short hold is waited out, a long one ends at `next_look`.
+        let flapping_until = NOW + 30 * 60;
+        let address_at = |now: u64| match now {
+            _ if now >= flapping_until => ip("192.0.2.4"),
+            _ if now.is_multiple_of(2) => ip("192.0.2.2"),
+            _ => ip("192.0.2.3"),
+        };
+        let mut state = published("192.0.2.1");
+        let mut sends = Vec::new();
+        let mut now = NOW;
+        while now < flapping_until + 2 * SEND_WINDOW_SECS {
+            let mut at = now;
+            loop {
+                match decide(address_at(at), &state, FP, at, false) {
+                    Decision::Held { until } if until - at <= MIN_SEND_SPACING_SECS => at = until,
+                    Decision::Send(_) => {
+                        state = before_attempt(&state, address_at(at), at);
+                        let good = Ok(Accepted { changed: true });
+                        state = after_attempt(&state, address_at(at), &good, FP, at);
+                        sends.push(at);
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            now = if now < flapping_until {
+                at + 3
+            } else {
+                next_look(&state, at).unwrap_or(at + SEND_WINDOW_SECS)
+            };
+        }
+        assert_eq!(state.published, Some(ip("192.0.2.4")));
+        for (i, &sent) in sends.iter().enumerate() {
+            let window = sends[i..]
+                .iter()
+                .take_while(|&&later| later < sent + SEND_WINDOW_SECS)
+                .count();
+            assert!(window <= SEND_BUDGET, "{window} sends from {sent}");
+            if let Some(&next) = sends.get(i + 1) {
+                assert!(next >= sent + MIN_SEND_SPACING_SECS, "{sent} then {next}");
+            }
+        }
+        // 30 minutes of flapping: three windows' worth, then the final state.
+        assert!(sends.len() <= 3 * SEND_BUDGET + 1, "{}", sends.len());
+        assert!(sends.len() > SEND_BUDGET, "the budget was never used up");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::decision;
 use crate::protocol::Refusal;
 
 /// What the caller should do about an [`Error`].
@@ -71,6 +72,9 @@ pub enum Error {
     Refused(Refusal),
     /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
     Backoff { last_failure: String, retry_in: u64 },
+    /// The record was sent as often as the send limit allows: nothing was sent, the address
+    /// may go in `retry_in` seconds.
+    SendLimit { retry_in: u64 },
     /// `run` could not set up or keep watching its events (signals, address notifications);
     /// procd restarts it.
     Daemon(String),
@@ -87,6 +91,7 @@ impl Error {
             | Error::Transport(_)
             | Error::Server(_)
             | Error::Backoff { .. }
+            | Error::SendLimit { .. }
             | Error::Daemon(_) => Severity::Transient,
             Error::Refused(_) => Severity::Permanent,
         }
@@ -131,6 +136,13 @@ impl fmt::Display for Error {
                 last_failure,
                 retry_in,
             } => write!(f, "{last_failure} (next attempt in {retry_in} s)"),
+            Error::SendLimit { retry_in } => write!(
+                f,
+                "sent {} times in the last {} minutes, the most the send limit allows \
+                 (next send in {retry_in} s)",
+                decision::SEND_BUDGET,
+                decision::SEND_WINDOW_SECS / 60
+            ),
             Error::Daemon(message) => write!(f, "{message}"),
         }
     }

@@ -123,30 +123,49 @@ impl RecordContext<'_> {
     fn update(&self, transport: &mut dyn Transport) -> Result<(), Failure> {
         let record = self.record;
         let state = self.state_dir.load(record);
-        let address = source::current_address(record, state.published, self.timeout, transport)?;
         let fingerprint = decision::fingerprint(record);
-        let now = (self.now)();
-        let why = match decision::decide(address, &state, &fingerprint, now, self.force) {
-            Decision::Send(why) => why,
-            Decision::Skip(why) => {
-                log::info!("{}: {why}, nothing sent", record.label());
-                return Ok(());
+        let (address, why, now) = loop {
+            let address =
+                source::current_address(record, state.published, self.timeout, transport)?;
+            let now = (self.now)();
+            match decision::decide(address, &state, &fingerprint, now, self.force) {
+                Decision::Send(why) => break (address, why, now),
+                Decision::Skip(why) => {
+                    log::info!("{}: {why}, nothing sent", record.label());
+                    return Ok(());
+                }
+                Decision::Wait { until, why } => {
+                    let error = match state.last_result {
+                        Some(Outcome::Refused(refusal)) => Error::Refused(refusal),
+                        _ => Error::Backoff {
+                            last_failure: state.last_message.unwrap_or_default(),
+                            retry_in: until.saturating_sub(now),
+                        },
+                    };
+                    log::debug!("{}: {why}", record.label());
+                    return Err(Failure {
+                        error,
+                        consequence: "; nothing sent".into(),
+                    });
+                }
+                Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
+                // A short hold is waited out, so that a one-shot `update` sends the address
+                // too; then the address is read again, as it may have moved on meanwhile.
+                Decision::Held { until } if until - now <= decision::MIN_SEND_SPACING_SECS => {
+                    log::debug!(
+                        "{}: the last send was moments ago: waiting {} s",
+                        record.label(),
+                        until - now
+                    );
+                    std::thread::sleep(Duration::from_secs(until - now));
+                }
+                Decision::Held { until } => {
+                    return Err(Error::SendLimit {
+                        retry_in: until - now,
+                    }
+                    .into())
+                }
             }
-            Decision::Wait { until, why } => {
-                let error = match state.last_result {
-                    Some(Outcome::Refused(refusal)) => Error::Refused(refusal),
-                    _ => Error::Backoff {
-                        last_failure: state.last_message.unwrap_or_default(),
-                        retry_in: until.saturating_sub(now),
-                    },
-                };
-                log::debug!("{}: {why}", record.label());
-                return Err(Failure {
-                    error,
-                    consequence: "; nothing sent".into(),
-                });
-            }
-            Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
         };
 
         let attempt = decision::before_attempt(&state, address, now);

@@ -57,6 +57,8 @@ impl<'a> RecordStatus<'a> {
             last_success,
             failures,
             next_attempt,
+            // The send limit's bookkeeping: `check` says when it holds a send back.
+            recent_sends: _,
         } = state;
         RecordStatus {
             name: &record.name,
@@ -282,6 +284,10 @@ fn describe_decision(decision: Decision) -> (&'static str, String) {
         Decision::Skip(why) => ("skip", why),
         Decision::Wait { until, why } => ("wait", format!("{why}, until {}", format_utc(until))),
         Decision::Blocked(refusal) => ("blocked", refusal.to_string()),
+        Decision::Held { until } => (
+            "wait",
+            format!("held back by the send limit, until {}", format_utc(until)),
+        ),
     }
 }
 

@@ -83,6 +83,8 @@ pub struct RecordState {
     pub failures: u32,
     /// No attempt before this time, unless the address changes or the user forces one.
     pub next_attempt: Option<u64>,
+    /// When the last sends went, oldest first, for the send limit: only those of its window.
+    pub recent_sends: Vec<u64>,
 }
 
 /// The state dir, created private on first use: state files hold a digest of the password.

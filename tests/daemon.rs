@@ -64,7 +64,7 @@ fn sigint_stops_it_too() {
 }
 
 #[test]
-fn sigusr1_rechecks_at_once() {
+fn sigusr1_rechecks_after_settling() {
     let env = TestEnv::new();
     let server = MockServer::good();
     let daemon = env.spawn(&daemon_config(&env, &server), &["run"]);
@@ -89,6 +89,48 @@ fn sigusr1_rechecks_at_once() {
         .collect();
     let expected = [ADDR1, ADDR2, ADDR1].map(|a| Some(a.to_string()));
     assert_eq!(sent, expected, "{out}");
+}
+
+/// The `n`th address of a flapping link.
+fn flapping_address(n: usize) -> String {
+    format!("198.51.100.{}", 1 + n % 200)
+}
+
+#[test]
+fn a_storm_of_address_flips_and_signals_stays_within_the_send_limit_and_ends_right() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = daemon_config(&env, &server);
+    let spawned = Instant::now();
+    let daemon = env.spawn(&config, &["run"]);
+    let daemon = wait_for_requests(&server, 1, daemon);
+
+    // A link flapping every 300 ms for 20 s, the hotplug script's SIGUSR1 at each flip, and a
+    // reload now and then (the send limit's figures: README, "The send limit").
+    let flips = 66;
+    for n in 0..flips {
+        env.address().set(&flapping_address(n));
+        daemon.signal("USR1");
+        if n % 10 == 0 {
+            daemon.signal("HUP");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let last = flapping_address(flips - 1);
+    let deadline = Instant::now() + WAIT_TIMEOUT;
+    while server.last_myip().as_deref() != Some(last.as_str()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = stop(daemon);
+    assert_eq!(server.last_myip(), Some(last), "{out}");
+    // Never two sends within 10 s (counted in whole seconds of the clock), and far from 10 in
+    // 10 minutes.
+    let bound = spawned.elapsed().as_secs().div_ceil(10) as usize + 1;
+    assert!(
+        server.request_count() <= bound,
+        "{} requests, at most {bound} allowed\n{out}",
+        server.request_count()
+    );
 }
 
 #[test]
@@ -240,10 +282,17 @@ fn status(env: &TestEnv, config: &str) -> serde_json::Value {
 /// Makes the record's retry due now, as if its backoff had passed: the daemon reads the state
 /// file before each decision, so this stands in for minutes of waiting.
 fn end_backoff(env: &TestEnv) {
+    edit_state(env, |state| state["next_attempt"] = serde_json::json!(1));
+}
+
+/// Rewrites the record's state file with `edit`, then (the minutes the test stands for)
+/// forgets its recent sends, as the send limit's window would.
+fn edit_state(env: &TestEnv, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = env.state_dir.join("home.example.com.ipv4.json");
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    state["next_attempt"] = serde_json::json!(1);
+    edit(&mut state);
+    state["recent_sends"] = serde_json::json!([]);
     // Replaced whole, as the daemon does, since it may be reading the file right now.
     let temp = path.with_extension("edited");
     write_file(&temp, state.to_string().as_bytes(), 0o600);
@@ -441,6 +490,7 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
                 let mut expected: serde_json::Value = serde_json::from_slice(previous).unwrap();
                 expected["attempted"] = address.into();
                 expected["last_attempt"] = state["last_attempt"].clone();
+                expected["recent_sends"] = serde_json::json!([state["last_attempt"]]);
                 expected == state
             }
             None => {
@@ -453,7 +503,9 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
             old || new || attempt,
             "cycle {cycle}: neither old, new nor an attempt: {state:#}"
         );
-        previous = Some(bytes);
+        // Each cycle stands for a moment after the send limit's window: it may send at once.
+        edit_state(&env, |_| {});
+        previous = Some(std::fs::read(&state_file).unwrap());
     }
 }
 
