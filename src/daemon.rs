@@ -20,6 +20,7 @@ use crate::config::{Config, Record, Source};
 use crate::decision;
 use crate::error::Error;
 use crate::netlink;
+use crate::notices::Notices;
 use crate::pass;
 use crate::state::StateDir;
 use crate::sys::{self, NetlinkSocket, SignalFd};
@@ -239,6 +240,7 @@ fn start_worker(
     let (result_sender, results) = mpsc::channel();
     std::thread::spawn(move || {
         let mut transport: Option<(Duration, Https)> = None;
+        let mut notices = Notices::default();
         for job in jobs {
             let timeout = job.config.global.timeout;
             // A reloaded config may change the timeout; otherwise connections are kept.
@@ -255,6 +257,7 @@ fn start_worker(
                     &state_dir,
                     https,
                     &clock::unix_now,
+                    &mut notices,
                 ) {
                     log::error!("{error}");
                 }

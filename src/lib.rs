@@ -9,6 +9,7 @@ mod decision;
 pub mod error;
 pub mod logger;
 pub mod netlink;
+pub mod notices;
 pub mod pass;
 pub mod protocol;
 pub mod report;

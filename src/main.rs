@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dynhost::{cli, clock, config, daemon, error, logger, pass, report, state, transport};
+use dynhost::{cli, clock, config, daemon, error, logger, notices, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -70,6 +70,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 &state_dir,
                 &mut transport,
                 &clock::unix_now,
+                &mut notices::Notices::default(),
             )
         }
         Command::Run => {

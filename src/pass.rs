@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::error::{Error, Severity};
+use crate::notices::Notices;
 use crate::protocol::{self, Refusal};
 use crate::source;
 use crate::state::{Outcome, StateDir};
@@ -64,7 +65,8 @@ pub fn select<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a R
 
 /// Runs one pass over `records` (`force`: send even to those that are current) and returns the
 /// worst severity met, `None` when every record is current. Holds the state dir's lock
-/// throughout, so a concurrent run waits and then sees our result.
+/// throughout, so a concurrent run waits and then sees our result. A record's state already
+/// said in `notices` is logged at debug level only; sends are always logged.
 pub fn run(
     records: &[&Record],
     force: bool,
@@ -72,6 +74,7 @@ pub fn run(
     state_dir: &StateDir,
     transport: &mut dyn Transport,
     now: &Clock,
+    notices: &mut Notices,
 ) -> Result<Option<Severity>, Error> {
     let _lock = state_dir.lock()?;
     let mut worst = None;
@@ -83,18 +86,66 @@ pub fn run(
             state_dir,
             now,
         };
-        if let Err(Failure { error, consequence }) = context.update(transport) {
-            log::error!("{}: {error}{consequence}", record.label());
-            worst = worst.max(Some(error.severity()));
-        }
+        let (level, told) = match context.update(transport) {
+            Ok(told) => (log::Level::Info, told),
+            Err(Failure {
+                error,
+                consequence,
+                sent,
+            }) => {
+                worst = worst.max(Some(error.severity()));
+                let told = Told {
+                    line: format!("{error}{consequence}"),
+                    state: state_of(&error),
+                    sent,
+                };
+                (log::Level::Error, told)
+            }
+        };
+        let label = record.label();
+        let news = if told.sent {
+            notices.said(&label, &told.state, now());
+            true
+        } else {
+            notices.is_news(&label, &told.state, now())
+        };
+        let level = if news { level } else { log::Level::Debug };
+        log::log!(level, "{label}: {}", told.line);
     }
     Ok(worst)
+}
+
+/// What one record's turn in a pass came to, for the log.
+struct Told {
+    /// What happened, in words.
+    line: String,
+    /// The state it leaves the record in, so that a state that lasts is said once.
+    state: String,
+    /// Whether a request went: that is always said.
+    sent: bool,
+}
+
+/// The state of a record that is current with `address`.
+fn current(address: IpAddr) -> String {
+    format!("current with {address}")
+}
+
+/// The state a failure leaves a record in: a backoff continues the failure that started it,
+/// and a held-back send is one state however long it waits.
+fn state_of(error: &Error) -> String {
+    match error {
+        Error::Backoff { last_failure, .. } => last_failure.clone(),
+        Error::SendLimit { .. } => "held back by the send limit".into(),
+        other => other.to_string(),
+    }
 }
 
 /// Why a record is not current, and what dynhost will do about it.
 struct Failure {
     error: Error,
     consequence: String,
+    /// Whether a request went.
+    sent: bool,
 }
 
 impl From<Error> for Failure {
@@ -107,7 +158,11 @@ impl From<Error> for Failure {
             Error::Refused(_) => "; nothing more is sent until the record's config changes".into(),
             _ => String::new(),
         };
-        Failure { error, consequence }
+        Failure {
+            error,
+            consequence,
+            sent: false,
+        }
     }
 }
 
@@ -120,7 +175,7 @@ struct RecordContext<'a> {
 }
 
 impl RecordContext<'_> {
-    fn update(&self, transport: &mut dyn Transport) -> Result<(), Failure> {
+    fn update(&self, transport: &mut dyn Transport) -> Result<Told, Failure> {
         let record = self.record;
         let state = self.state_dir.load(record);
         let fingerprint = decision::fingerprint(record);
@@ -131,8 +186,11 @@ impl RecordContext<'_> {
             match decision::decide(address, &state, &fingerprint, now, self.force) {
                 Decision::Send(why) => break (address, why, now),
                 Decision::Skip(why) => {
-                    log::info!("{}: {why}, nothing sent", record.label());
-                    return Ok(());
+                    return Ok(Told {
+                        line: format!("{why}, nothing sent"),
+                        state: current(address),
+                        sent: false,
+                    })
                 }
                 Decision::Wait { until, why } => {
                     let error = match state.last_result {
@@ -146,6 +204,7 @@ impl RecordContext<'_> {
                     return Err(Failure {
                         error,
                         consequence: "; nothing sent".into(),
+                        sent: false,
                     });
                 }
                 Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
@@ -186,16 +245,29 @@ impl RecordContext<'_> {
             );
             protocol::classify(&reply, address)
         });
+        let answered = (self.now)();
         let next_state =
-            decision::after_attempt(&attempt, address, &result, &fingerprint, (self.now)());
+            decision::after_attempt(&attempt, address, &result, &fingerprint, answered);
         self.state_dir.save(record, &next_state)?;
-        let accepted = result?;
-        log::info!(
-            "{}: {}, {why}",
-            record.label(),
-            describe_success(address, accepted.changed)
-        );
-        Ok(())
+        match result {
+            Ok(accepted) => Ok(Told {
+                line: format!("{}, {why}", describe_success(address, accepted.changed)),
+                state: current(address),
+                sent: true,
+            }),
+            Err(error) => {
+                let mut failure = Failure::from(error);
+                if let Some(next) = next_state.next_attempt {
+                    failure.consequence = format!(
+                        "{}; next attempt in {} s",
+                        failure.consequence,
+                        next.saturating_sub(answered)
+                    );
+                }
+                failure.sent = true;
+                Err(failure)
+            }
+        }
     }
 }
 

@@ -145,3 +145,55 @@ fn without_a_syslog_socket_lines_go_to_stderr() {
         "{out}"
     );
 }
+
+#[test]
+fn the_daemon_says_a_refusal_or_a_backoff_once_not_at_every_look() {
+    let Some(syslog) = Syslog::new() else { return };
+    let env = &syslog.env;
+    env.set_address(ADDR1);
+    // `home` is refused for good, `office` meets server trouble and backs off.
+    let server = MockServer::start(ServerCert::Trusted, |request: &Request| {
+        match request.query_value("hostname").as_deref() {
+            Some("home.example.com") => Reply::ok("badauth\n"),
+            _ => Reply::ok("911\n"),
+        }
+    });
+    let config = render_config(&[
+        env.global().set("check_interval", "3600"),
+        env.record("home", &server),
+        env.record("office", &server),
+    ]);
+    let daemon = env.spawn(&config, &["--syslog", "run"]);
+    assert!(server.wait_for_requests(2), "{}", server.describe());
+    // Each signal brings a look at both records, once it has settled.
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(1500));
+        daemon.signal("USR1");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    daemon.signal("TERM");
+    let out = daemon.wait();
+    out.assert_code(0);
+    assert_eq!(server.request_count(), 2, "{}", server.describe());
+
+    let lines = syslog.lines();
+    let about = |record: &str| -> Vec<(u32, &str)> {
+        lines
+            .iter()
+            .map(|line| parse(line))
+            .filter(|(_, message)| message.starts_with(record))
+            .collect()
+    };
+    let home = about("home (home.example.com ipv4): ");
+    assert_eq!(home.len(), 1, "{lines:#?}");
+    assert_eq!(home[0].0, DAEMON_ERR, "{lines:#?}");
+    assert!(home[0].1.contains("badauth"), "{lines:#?}");
+    let office = about("office (office.example.com ipv4): ");
+    assert_eq!(office.len(), 1, "{lines:#?}");
+    assert!(office[0].1.contains("'911'"), "{lines:#?}");
+    assert!(office[0].1.contains("next attempt in 60 s"), "{lines:#?}");
+    assert!(
+        lines.iter().all(|line| !line.contains("nothing sent")),
+        "{lines:#?}"
+    );
+}
