@@ -16,6 +16,90 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/config/dynhost";
 pub const DEFAULT_SERVER: &str = "https://dns.eu.ovhapis.com";
 pub const DEFAULT_CACERT: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// A config of a thousand records is a few hundred KiB: anything larger is a mistake, and a
+/// 64 MB router must not try to hold it.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+const TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+const DEFAULT_CHECK_INTERVAL_SECS: u64 = 600;
+/// A week at most: longer would leave a changed address unpublished for longer than anyone
+/// wants, and keeps deadline arithmetic far from overflow.
+const CHECK_INTERVAL_SECS: RangeInclusive<u64> = 30..=7 * 24 * 60 * 60;
+/// The logical interfaces of OpenWrt's default WAN, which a record of each family follows
+/// unless told otherwise.
+const DEFAULT_IPV4_INTERFACE: &str = "wan";
+const DEFAULT_IPV6_INTERFACE: &str = "wan6";
+
+/// The init script, the hotplug script, the LuCI page and the README repeat these defaults and
+/// limits in their own languages: they must say what dynhost does.
+#[cfg(test)]
+mod written_elsewhere {
+    use super::*;
+
+    fn read(path: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path:?}: {error}"))
+    }
+
+    fn assert_says(path: &str, expected: &[String]) {
+        let text = read(path);
+        for line in expected {
+            assert!(text.contains(line.as_str()), "{path} does not say {line:?}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_and_limits_are_the_same_everywhere() {
+        let (interval, timeout) = (CHECK_INTERVAL_SECS, TIMEOUT_SECS);
+        let (ipv4, ipv6) = (DEFAULT_IPV4_INTERFACE, DEFAULT_IPV6_INTERFACE);
+        let (min_interval, max_interval) = (interval.start(), interval.end());
+        let (min_timeout, max_timeout) = (timeout.start(), timeout.end());
+        assert_says(
+            "openwrt/files/dynhost.init",
+            &[
+                format!(
+                    "'check_interval:range({min_interval},{max_interval}):\
+                     {DEFAULT_CHECK_INTERVAL_SECS}'"
+                ),
+                format!("'timeout:range({min_timeout},{max_timeout}):{DEFAULT_TIMEOUT_SECS}'"),
+            ],
+        );
+        assert_says(
+            "openwrt/files/dynhost.hotplug",
+            &[
+                format!("{ipv4} for ipv4 and {ipv6} for ipv6 by default"),
+                format!(
+                    "= ipv6 ]; then\n\t\tdynhost_default={ipv6}\n\telse\n\t\t\
+                     dynhost_default={ipv4}\n"
+                ),
+            ],
+        );
+        assert_says(
+            "openwrt/luci-app-dynhost/htdocs/luci-static/resources/view/dynhost/overview.js",
+            &[
+                format!("check_interval: secondsBetween({min_interval}, {max_interval}),"),
+                format!("timeout: secondsBetween({min_timeout}, {max_timeout}),"),
+                format!("({min_interval} to {max_interval})"),
+                format!("o.placeholder = '{DEFAULT_CHECK_INTERVAL_SECS}';"),
+                format!("({min_timeout} to {max_timeout})"),
+                format!("o.placeholder = '{DEFAULT_TIMEOUT_SECS}';"),
+                format!("Empty: {ipv4} for IPv4, {ipv6} for IPv6."),
+                format!("o.placeholder = '{ipv4} / {ipv6}';"),
+            ],
+        );
+        assert_says(
+            "README.md",
+            &[
+                format!(
+                    "| `check_interval` | `{DEFAULT_CHECK_INTERVAL_SECS}` | seconds between \
+                     periodic checks in `run` ({min_interval} to {max_interval}, a week) |"
+                ),
+                format!("| `timeout` | `{DEFAULT_TIMEOUT_SECS}` |"),
+                format!("({min_timeout}–{max_timeout}) |"),
+                format!("| `interface` | `{ipv4}` (ipv4), `{ipv6}` (ipv6) |"),
+            ],
+        );
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -117,6 +201,10 @@ pub struct Record {
     /// An interface identifier (upper 64 bits zero): publish this host in the delegated prefix
     /// instead of the router's own address. Only for IPv6 with the ubus or netlink source.
     pub ipv6_suffix: Option<Ipv6Addr>,
+    /// The LAN-side interface whose share of the delegated prefix holds the address: the host
+    /// of `ipv6_suffix`, or the router's own address when the IPv6 interface has none (PPPoE's
+    /// `wan_6`). With the netlink source and a suffix, its device is the default device.
+    pub prefix_interface: String,
     /// Base URL, always `https://`.
     pub server: String,
     /// The record's own CA bundle, or the global one.
@@ -138,9 +226,6 @@ impl Record {
 
 const GLOBAL_TYPE: &str = "dynhost";
 const RECORD_TYPE: &str = "record";
-/// A week: longer would leave a changed address unpublished for longer than anyone wants, and
-/// keeps deadline arithmetic far from overflow.
-const MAX_CHECK_INTERVAL_SECS: u64 = 7 * 24 * 60 * 60;
 
 const GLOBAL_OPTIONS: &[&str] = &["check_interval", "cacert", "timeout"];
 const RECORD_OPTIONS: &[&str] = &[
@@ -155,6 +240,7 @@ const RECORD_OPTIONS: &[&str] = &[
     "check_url",
     "script",
     "ipv6_suffix",
+    "prefix_interface",
     "server",
     "cacert",
 ];
@@ -169,24 +255,40 @@ impl Config {
     /// Reads, parses and validates the config file. Warns when other users may read it.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let io_error = |error| Error::io(path, error);
-        let mut file = File::open(path).map_err(io_error)?;
-        // The mode of the file that was opened, not of whatever the path names a moment later.
-        let mode = file.metadata().map_err(io_error)?.permissions().mode();
+        let file = File::open(path).map_err(io_error)?;
+        // The file that was opened, not whatever the path names a moment later.
+        let metadata = file.metadata().map_err(io_error)?;
+        let mode = metadata.permissions().mode();
         if mode & 0o004 != 0 {
             log::warn!(
                 "{}: other users can read this file, and it holds passwords: chmod 600 it",
                 path.display()
             );
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(io_error)?;
+        let mut text = Vec::new();
+        // The bound is also read through, in case the file grows after its size was checked.
+        let size = metadata.len();
+        if size <= MAX_CONFIG_BYTES {
+            file.take(MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut text)
+                .map_err(io_error)?;
+        }
+        if size > MAX_CONFIG_BYTES || text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!("larger than {MAX_CONFIG_BYTES} bytes (1 MiB): refused unread"),
+                ),
+            ));
+        }
         let config = Config::parse(path, &text)?;
         config.check_cacerts()?;
         Ok(config)
     }
 
     /// Parses and validates config text; `path` only names the file in messages.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+    pub fn parse(path: &Path, text: impl AsRef<[u8]>) -> Result<Config, Error> {
         let sections = uci::parse(text).map_err(|error| Error::ConfigSyntax {
             path: path.to_path_buf(),
             line: error.line,
@@ -260,9 +362,13 @@ fn interpret(sections: &[Section]) -> Result<(Config, Vec<Warning>), Error> {
 
 fn global(options: &Options) -> Result<Global, Error> {
     Ok(Global {
-        check_interval: options.seconds("check_interval", 600, 30..=MAX_CHECK_INTERVAL_SECS)?,
+        check_interval: options.seconds(
+            "check_interval",
+            DEFAULT_CHECK_INTERVAL_SECS,
+            CHECK_INTERVAL_SECS,
+        )?,
         cacert: options.text("cacert")?.unwrap_or(DEFAULT_CACERT).into(),
-        timeout: options.seconds("timeout", DEFAULT_TIMEOUT_SECS, 1..=3600)?,
+        timeout: options.seconds("timeout", DEFAULT_TIMEOUT_SECS, TIMEOUT_SECS)?,
     })
 }
 
@@ -297,9 +403,14 @@ fn record(
         family,
         interface: interface(options, family)?,
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
+        prefix_interface: prefix_interface(options, family, &source, warnings)?,
         source,
         server: options
-            .https_url("server", "so that the password never travels in clear")?
+            .https_url(
+                "server",
+                "so that the password never travels in clear",
+                UrlTail::None,
+            )?
             .unwrap_or(DEFAULT_SERVER)
             .to_string(),
         cacert: options
@@ -371,15 +482,43 @@ fn family(options: &Options) -> Result<Family, Error> {
 }
 
 fn interface(options: &Options, family: Family) -> Result<String, Error> {
-    match options.text("interface")? {
-        None => Ok(match family {
-            Family::Ipv4 => "wan",
-            Family::Ipv6 => "wan6",
-        }
-        .to_string()),
+    let default = match family {
+        Family::Ipv4 => DEFAULT_IPV4_INTERFACE,
+        Family::Ipv6 => DEFAULT_IPV6_INTERFACE,
+    };
+    interface_name(options, "interface", default)
+}
+
+/// Read by the ipv6 records of the sources that know the delegated prefix; elsewhere a warning.
+fn prefix_interface(
+    options: &Options,
+    family: Family,
+    source: &Source,
+    warnings: &mut Vec<Warning>,
+) -> Result<String, Error> {
+    const OPTION: &str = "prefix_interface";
+    let name = interface_name(options, OPTION, "lan")?;
+    let read = family == Family::Ipv6 && matches!(source, Source::Ubus | Source::Netlink { .. });
+    if let (false, Some(entry)) = (read, options.entry(OPTION)) {
+        warnings.push(Warning {
+            line: entry.line,
+            message: format!(
+                "option '{OPTION}' in section '{}' ignored: only ipv6 records with source ubus \
+                 or netlink read it",
+                options.label
+            ),
+        });
+    }
+    Ok(name)
+}
+
+/// An OpenWrt logical interface's name (a UCI section name), `default` when not set.
+fn interface_name(options: &Options, option: &str, default: &str) -> Result<String, Error> {
+    match options.text(option)? {
+        None => Ok(default.to_string()),
         Some(interface) if uci::is_name(interface) => Ok(interface.to_string()),
         Some(interface) => Err(options.invalid(
-            "interface",
+            option,
             format!("{interface:?} is not an interface name: only letters, digits and _"),
         )),
     }
@@ -396,6 +535,7 @@ fn source(options: &Options) -> Result<Source, Error> {
                 .https_url(
                     "check_url",
                     "so that nobody on the way can forge the address",
+                    UrlTail::PathAndQuery,
                 )?
                 .map(str::to_string),
         }),
@@ -475,31 +615,92 @@ fn command(options: &Options) -> Result<Vec<String>, Error> {
     Ok(command)
 }
 
-fn is_https_url(url: &str) -> bool {
-    url.strip_prefix("https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
-        && !url.contains(|character: char| character.is_whitespace() || character.is_control())
+/// What an https URL option may hold after its host and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UrlTail {
+    /// At most a `/`: dynhost adds the DynHost path and query itself, and anything else would
+    /// steer the request elsewhere.
+    None,
+    /// A path and a query, no fragment.
+    PathAndQuery,
+}
+
+/// What is wrong with `url` as an https URL allowing `tail`, in words; `why` says what plain
+/// HTTP would expose. A URL with a user part is never quoted: that part may be a password.
+fn check_https_url(url: &str, tail: UrlTail, why: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .filter(|_| !url.contains(|c: char| c.is_whitespace() || c.is_control()))
+    else {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    };
+    let (authority, after) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err(
+            "is refused: it holds a user part (user:password@), and dynhost sends \
+                    the record's own credentials"
+                .into(),
+        );
+    }
+    let host = match authority.rsplit_once(':') {
+        // An IPv6 literal's colons are inside its brackets.
+        Some((host, port)) if !port.contains(']') => {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{url:?} is refused: its port is not a number"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "{url:?} is refused: it must be an https:// URL with a host, {why}"
+        ));
+    }
+    match tail {
+        UrlTail::None if !matches!(after, "" | "/") => Err(format!(
+            "{url:?} is refused: only https://host or https://host:port, with no path, query \
+             or fragment (dynhost adds the update path itself)"
+        )),
+        UrlTail::PathAndQuery if after.contains('#') => Err(format!(
+            "{url:?} is refused: a fragment (#...) is never sent to the server"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Tabs and line ends are text; other control characters never are.
+fn is_forbidden_in_value(character: char) -> bool {
+    character < ' ' && !matches!(character, '\t' | '\n' | '\r')
 }
 
 /// Two records for one name would overwrite each other's address, or send the same update twice.
 fn check_unique_hostnames(records: &[Record]) -> Result<(), Error> {
-    let enabled: Vec<&Record> = records.iter().filter(|record| record.enabled).collect();
-    for (index, record) in enabled.iter().enumerate() {
-        let earlier = enabled[..index]
-            .iter()
-            .find(|earlier| earlier.hostname == record.hostname && earlier.family == record.family);
-        if let Some(earlier) = earlier {
-            return Err(Error::config_value(
-                &record.name,
-                "hostname",
-                format!(
-                    "{:?} ({}) is already updated by section '{}'",
-                    record.hostname,
-                    record.family.name(),
-                    earlier.name
-                ),
-            ));
-        }
+    // Sorted rather than compared pairwise, which made many records quadratic. Of the
+    // duplicates, the one named is the first in the file that repeats an earlier one.
+    let mut keys: Vec<(&str, &str, usize)> = (records.iter().enumerate())
+        .filter(|(_, record)| record.enabled)
+        .map(|(index, record)| (record.hostname.as_str(), record.family.name(), index))
+        .collect();
+    keys.sort_unstable();
+    let repeat = keys
+        .windows(2)
+        .filter(|pair| (pair[0].0, pair[0].1) == (pair[1].0, pair[1].1))
+        .min_by_key(|pair| pair[1].2);
+    if let Some(pair) = repeat {
+        let (record, earlier) = (&records[pair[1].2], &records[pair[0].2]);
+        return Err(Error::config_value(
+            &record.name,
+            "hostname",
+            format!(
+                "{:?} ({}) is already updated by section '{}'",
+                record.hostname,
+                record.family.name(),
+                earlier.name
+            ),
+        ));
     }
     Ok(())
 }
@@ -527,10 +728,21 @@ impl<'a> Options<'a> {
         self.section.and_then(|section| section.option(option))
     }
 
+    /// Every value dynhost uses is read here: libuci takes any byte, but a value that is not
+    /// text, or holds a control character, could change a request or a log line once sent.
     fn text(&self, option: &str) -> Result<Option<&'a str>, Error> {
         match self.entry(option).map(|entry| &entry.value) {
             None => Ok(None),
-            Some(Value::Single(text)) => Ok(Some(text)),
+            Some(Value::Single(bytes)) => match std::str::from_utf8(bytes) {
+                Err(_) => Err(self.invalid(option, "is not UTF-8 text")),
+                Ok(text) => match text.chars().find(|&c| is_forbidden_in_value(c)) {
+                    Some(character) => Err(self.invalid(
+                        option,
+                        format!("holds the control character U+{:04X}", u32::from(character)),
+                    )),
+                    None => Ok(Some(text)),
+                },
+            },
             Some(Value::List(_)) => {
                 Err(self.invalid(option, "is a list: write it once, as 'option', not 'list'"))
             }
@@ -591,14 +803,12 @@ impl<'a> Options<'a> {
     }
 
     /// `why` tells the user what plain HTTP would expose.
-    fn https_url(&self, option: &str, why: &str) -> Result<Option<&'a str>, Error> {
-        match self.text(option)? {
-            Some(url) if !is_https_url(url) => Err(self.invalid(
-                option,
-                format!("{url:?} is refused: it must be an https:// URL with a host, {why}"),
-            )),
-            url => Ok(url),
+    fn https_url(&self, option: &str, why: &str, tail: UrlTail) -> Result<Option<&'a str>, Error> {
+        let url = self.text(option)?;
+        if let Some(url) = url {
+            check_https_url(url, tail, why).map_err(|problem| self.invalid(option, problem))?;
         }
+        Ok(url)
     }
 
     fn unknown(&self, known: &[&str]) -> Vec<Warning> {
@@ -647,6 +857,40 @@ mod tests {
 
     fn home(options: &[(&str, &str)]) -> Record {
         config(&home_with(options)).records.remove(0)
+    }
+
+    #[test]
+    fn a_hostname_and_family_is_updated_by_one_enabled_record_only() {
+        let record = |name: &str, host: &str, family: &str, enabled: &str| {
+            format!(
+                "config record '{name}'\n\toption hostname '{host}.example.com'\n\toption \
+                 username 'example.com-u'\n\toption password 'p'\n\toption family '{family}'\n\
+                 \toption enabled '{enabled}'\n"
+            )
+        };
+        let text = [
+            record("a", "one", "ipv4", "1"),
+            record("b", "two", "ipv4", "1"),
+            record("c", "one", "ipv6", "1"),
+            record("d", "one", "ipv4", "0"),
+            record("e", "two", "ipv4", "1"),
+            record("f", "one", "ipv4", "1"),
+        ]
+        .concat();
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(
+            error.contains("'e'")
+                && error.contains("\"two.example.com\" (ipv4)")
+                && error.ends_with("already updated by section 'b'"),
+            "{error}"
+        );
+        // Another family, or a disabled record, is no repeat.
+        assert_eq!(
+            config(&text[..text.find("config record 'e'").unwrap()])
+                .records
+                .len(),
+            4
+        );
     }
 
     /// The section, option and message of the value error that `text` gives.
@@ -701,6 +945,7 @@ mod tests {
                 interface: "wan".into(),
                 source: Source::Ubus,
                 ipv6_suffix: None,
+                prefix_interface: "lan".into(),
                 server: DEFAULT_SERVER.into(),
                 cacert: PathBuf::from(DEFAULT_CACERT),
             }]
@@ -887,9 +1132,57 @@ mod tests {
             assert_eq!((section.as_str(), missing.as_str()), ("home", option));
             assert!(message.contains("required"), "{message}");
 
-            let (_, empty, _) = value_error(&home_with(&[(option, "")]));
+            let (_, empty, _) = value_error(&text.replace(
+                &format!("\toption other_{option} "),
+                &format!("\toption {option} '' # "),
+            ));
             assert_eq!(empty, option);
         }
+    }
+
+    #[test]
+    fn an_empty_option_keeps_an_earlier_value_as_libuci_does() {
+        assert_eq!(
+            home(&[("hostname", "")]).hostname,
+            "home.example.com",
+            "uci show says the same"
+        );
+    }
+
+    #[test]
+    fn values_dynhost_uses_must_be_text_without_control_characters() {
+        for (value, why) in [
+            (&b"hunter2-Secret\x01"[..], "U+0001"),
+            (b"hunter2-Secret\x1b", "U+001B"),
+            (b"hunter2-Secret\xe9", "not UTF-8"),
+        ] {
+            let mut text = HOME.as_bytes().to_vec();
+            text.extend_from_slice(b"\toption password '");
+            text.extend_from_slice(value);
+            text.extend_from_slice(b"'\n");
+            match Config::parse(Path::new("dynhost"), &text) {
+                Err(error @ Error::ConfigValue { .. }) => {
+                    let shown = error.to_string();
+                    assert!(
+                        shown.starts_with("section 'home' option 'password': "),
+                        "{shown}"
+                    );
+                    assert!(shown.contains(why), "{shown}");
+                    assert!(!shown.contains("hunter2"), "{shown}");
+                }
+                other => panic!("{value:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_are_fine_where_dynhost_does_not_look() {
+        let mut text = b"# caf\xe9 \x01\n".to_vec();
+        text.extend_from_slice(HOME.as_bytes());
+        text.extend_from_slice(b"\toption note 'caf\xe9'\nconfig other\n\toption x '\xff\x02'\n");
+        let config =
+            Config::parse(Path::new("dynhost"), &text).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(config.records[0].hostname, "home.example.com");
     }
 
     #[test]
@@ -939,6 +1232,52 @@ mod tests {
         for bad in ["wan-6", "wan.6", "pppoe wan"] {
             assert_refused("interface", bad);
         }
+    }
+
+    #[test]
+    fn prefix_interfaces() {
+        let v6 = ("family", "ipv6");
+        assert_eq!(home(&[v6]).prefix_interface, "lan");
+        let record = home(&[
+            v6,
+            ("ipv6_suffix", "::1:2:3:4"),
+            ("prefix_interface", "srv_lan"),
+        ]);
+        assert_eq!(record.prefix_interface, "srv_lan");
+        for bad in ["lan-2", "lan.2", "my lan"] {
+            assert_refused("prefix_interface", bad);
+        }
+        let (_, option, message) = value_error(&home_with(&[v6, ("prefix_interface", "a/b")]));
+        assert_eq!(option, "prefix_interface");
+        assert!(message.contains("not an interface name"), "{message}");
+    }
+
+    #[test]
+    fn prefix_interface_is_warned_about_where_it_is_not_read() {
+        for options in [
+            vec![("prefix_interface", "guest")],
+            vec![
+                ("family", "ipv6"),
+                ("source", "web"),
+                ("prefix_interface", "guest"),
+            ],
+        ] {
+            assert_eq!(
+                warnings(&home_with(&options)),
+                [format!(
+                    "{}: option 'prefix_interface' in section 'home' ignored: only ipv6 records \
+                     with source ubus or netlink read it",
+                    options.len() + 4
+                )],
+                "{options:?}"
+            );
+        }
+        let read = home_with(&[
+            ("family", "ipv6"),
+            ("source", "netlink"),
+            ("prefix_interface", "g"),
+        ]);
+        assert_eq!(warnings(&read), Vec::<String>::new());
     }
 
     #[test]
@@ -1054,10 +1393,21 @@ mod tests {
             "https://127.0.0.1:8443"
         );
         assert_eq!(
-            home(&[("server", "https://dns.example/base/")]).server,
-            "https://dns.example/base/"
+            home(&[("server", "https://dns.example/")]).server,
+            "https://dns.example/"
+        );
+        assert_eq!(
+            home(&[("server", "https://[2001:db8::1]:8443")]).server,
+            "https://[2001:db8::1]:8443"
         );
         for bad in [
+            "https://dns.example/base/",
+            "https://dns.example/?x=1",
+            "https://dns.example?x=1",
+            "https://dns.example#top",
+            "https://dns.example/#",
+            "https://dns.example:port",
+            "https://:8443",
             "http://dns.eu.ovhapis.com",
             "dns.eu.ovhapis.com",
             "HTTP://dns.eu.ovhapis.com",
@@ -1070,6 +1420,38 @@ mod tests {
         ] {
             assert_refused("server", bad);
         }
+    }
+
+    #[test]
+    fn a_url_with_a_user_part_is_refused_without_showing_it() {
+        for option in ["server", "check_url"] {
+            for url in [
+                "https://user:hunter2@dns.example",
+                "https://hunter2@dns.example/",
+                "https://user:hunter2@dns.example/path?q#f",
+            ] {
+                let text = home_with(&[("source", "web"), (option, url)]);
+                let (section, refused, message) = value_error(&text);
+                assert_eq!((section.as_str(), refused.as_str()), ("home", option));
+                assert!(message.contains("user part"), "{message}");
+                assert!(!message.contains("hunter2"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_check_url_may_have_a_path_and_query_but_no_fragment() {
+        let url = "https://ip.example:8443/where/am/i?format=text";
+        assert_eq!(
+            home(&[("source", "web"), ("check_url", url)]).source,
+            Source::Web {
+                check_url: Some(url.into())
+            }
+        );
+        let text = home_with(&[("source", "web"), ("check_url", "https://ip.example/#x")]);
+        let (_, option, message) = value_error(&text);
+        assert_eq!(option, "check_url");
+        assert!(message.contains("fragment"), "{message}");
     }
 
     #[test]
@@ -1188,7 +1570,7 @@ mod tests {
             home_with(&[("password", "hunter2-Secret\t")]),
             format!("{HOME}\tlist password '{PASSWORD}'\n"),
             format!("{HOME}\toption password {PASSWORD} extra\n"),
-            format!("{HOME}\toption password hunter2;Secret\n"),
+            format!("{HOME}\toption password hunter2'x';Secret\n"),
             format!("{HOME}\toption password '{PASSWORD}\n"),
             format!("{HOME}\toption password \"{PASSWORD}\u{1b}\"\n"),
             format!("{HOME}\toption hostname bad_host\n"),
@@ -1244,6 +1626,33 @@ mod tests {
             &format!("config dynhost\n\toption cacert '{}'\n{HOME}", ca.display()),
         );
         assert_eq!(Config::load(&path).expect("loads").records[0].cacert, ca);
+    }
+
+    #[test]
+    fn load_refuses_a_file_over_1_mib_before_reading_it() {
+        let dir = TempDir::new("huge");
+        let path = dir.write("dynhost", HOME);
+        // Sparse: a file read whole would show as 2 GiB of memory, not as a refusal.
+        File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_len(2 << 30))
+            .unwrap();
+        let error = Config::load(&path).expect_err("a 2 GiB config");
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert!(error.to_string().contains("1 MiB"), "{error}");
+
+        let padding = "#".repeat(MAX_CONFIG_BYTES as usize - HOME.len() - 1);
+        let path = dir.write("dynhost", &format!("{HOME}{padding}\n"));
+        assert_eq!(fs_len(&path), MAX_CONFIG_BYTES);
+        // Read and parsed: what is left to refuse is at most the CA bundle, if absent here.
+        if let Err(error) = Config::load(&path) {
+            assert!(matches!(error, Error::ConfigValue { .. }), "{error:?}");
+        }
+    }
+
+    fn fs_len(path: &Path) -> u64 {
+        std::fs::metadata(path).unwrap().len()
     }
 
     #[test]

@@ -516,7 +516,7 @@ mod tests {
     #[test]
     fn a_storm_of_address_changes_and_signals_sends_within_the_limit_then_the_final_address() {
         use crate::decision::{Decision, MIN_SEND_SPACING_SECS};
-        use crate::protocol::Accepted;
+        use crate::method::Accepted;
         use crate::state::RecordState;
         // 200 flips in 60 s, each followed by the hotplug script's SIGUSR1, and a SIGHUP
         // every tenth; passes run as the worker runs them (a short hold is waited out, then

@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use crate::config::Record;
-use crate::error::Error;
-use crate::protocol::{Accepted, Refusal};
+use crate::error::{Error, Refusal};
+use crate::method::Accepted;
 use crate::state::{Outcome, RecordState};
 
 /// The first retry after a transient failure waits this long; each further failure doubles it.
@@ -120,7 +120,7 @@ fn unlimited(address: IpAddr, state: &RecordState, fingerprint: &str, now: u64) 
         Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => {
             return Decision::Blocked(refusal);
         }
-        Some(Outcome::Updated | Outcome::Unchanged) if state.attempted != state.published => {
+        Some(Outcome::Updated | Outcome::Unchanged) if unanswered_attempt(state) => {
             return Decision::Send(unanswered(state));
         }
         Some(Outcome::Failed) | Some(Outcome::Refused(Refusal::Abuse)) => {
@@ -175,13 +175,21 @@ pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static st
             ),
             None => ("retry", "retry at the next check".into()),
         },
-        Some(Outcome::Updated | Outcome::Unchanged) if state.attempted != state.published => {
+        Some(Outcome::Updated | Outcome::Unchanged) if unanswered_attempt(state) => {
             ("send", unanswered(state))
         }
         Some(Outcome::Updated | Outcome::Unchanged) => {
             ("watch", "send when the address changes".into())
         }
     }
+}
+
+/// Whether the last attempt after a success got no answer: it names another address than the
+/// published one.
+fn unanswered_attempt(state: &RecordState) -> bool {
+    state
+        .attempted
+        .is_some_and(|attempted| Some(attempted) != state.published)
 }
 
 /// Why a record whose last exchange was cut off is sent again.

@@ -9,7 +9,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::decision;
-use crate::protocol::Refusal;
 
 /// What the caller should do about an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,6 +35,63 @@ pub fn excerpt(text: &str) -> String {
         format!("'{printable}...'")
     } else {
         format!("'{printable}'")
+    }
+}
+
+/// A refusal that retrying cannot fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    BadAuth,
+    NoHost,
+    NotFqdn,
+    BadSys,
+    BadAgent,
+    Abuse,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "badauth",
+            Refusal::NoHost => "nohost",
+            Refusal::NotFqdn => "notfqdn",
+            Refusal::BadSys => "badsys",
+            Refusal::BadAgent => "badagent",
+            Refusal::Abuse => "abuse",
+        }
+    }
+
+    pub fn from_code(word: &str) -> Option<Refusal> {
+        [
+            Refusal::BadAuth,
+            Refusal::NoHost,
+            Refusal::NotFqdn,
+            Refusal::BadSys,
+            Refusal::BadAgent,
+            Refusal::Abuse,
+        ]
+        .into_iter()
+        .find(|refusal| refusal.code().eq_ignore_ascii_case(word))
+    }
+
+    /// What the owner has to do, in words.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Refusal::BadAuth => "wrong username or password",
+            Refusal::NoHost => "host name not in the zone or not covered by this username",
+            Refusal::NotFqdn => "host name is not a fully qualified domain name",
+            Refusal::BadSys => {
+                "the server rejected the request format (a dynhost bug: please report it)"
+            }
+            Refusal::BadAgent => "the server blocked this client or the request format",
+            Refusal::Abuse => "the record is blocked for too many updates",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.code(), self.explanation())
     }
 }
 
@@ -75,6 +131,9 @@ pub enum Error {
     /// The record was sent as often as the send limit allows: nothing was sent, the address
     /// may go in `retry_in` seconds.
     SendLimit { retry_in: u64 },
+    /// A record's state could not be written (a full disk, something in the way): it is kept
+    /// in memory by the process and written again later; a one-shot run forgets it.
+    StateNotSaved { path: PathBuf, reason: String },
     /// `run` could not set up or keep watching its events (signals, address notifications);
     /// procd restarts it.
     Daemon(String),
@@ -92,6 +151,7 @@ impl Error {
             | Error::Server(_)
             | Error::Backoff { .. }
             | Error::SendLimit { .. }
+            | Error::StateNotSaved { .. }
             | Error::Daemon(_) => Severity::Transient,
             Error::Refused(_) => Severity::Permanent,
         }
@@ -143,9 +203,21 @@ impl fmt::Display for Error {
                 decision::SEND_BUDGET,
                 decision::SEND_WINDOW_SECS / 60
             ),
+            Error::StateNotSaved { path, reason } => write!(
+                f,
+                "state not saved to {}: {reason} (kept in memory, written again later)",
+                path.display()
+            ),
             Error::Daemon(message) => write!(f, "{message}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

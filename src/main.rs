@@ -1,3 +1,5 @@
+#![deny(unsafe_code)]
+
 use std::io::ErrorKind;
 use std::path::Path;
 use std::process::ExitCode;
@@ -79,7 +81,8 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             daemon::run(signals, &cli.config, config, state_dir).map(|()| None)
         }
         Command::Status { json } => {
-            let (config, state_dir) = load(cli)?;
+            let config = Config::load(&cli.config)?;
+            let state_dir = StateDir::open_to_read(&cli.state_dir)?;
             println!(
                 "{}",
                 report::status(&config, &state_dir, clock::unix_now(), *json)
@@ -95,7 +98,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 }
                 loaded => loaded?,
             };
-            let state_dir = StateDir::open(&cli.state_dir)?;
+            let state_dir = StateDir::open_to_read(&cli.state_dir)?;
             let mut transport = transport::Https::new(config.global.timeout);
             let (text, all_found) = report::check(
                 &config,
@@ -110,7 +113,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
     }
 }
 
-/// What every command but help and version works from.
+/// What the commands that write state (update, run) work from.
 fn load(cli: &Cli) -> Result<(Config, StateDir), Error> {
     Ok((Config::load(&cli.config)?, StateDir::open(&cli.state_dir)?))
 }

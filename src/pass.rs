@@ -7,12 +7,14 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
-use crate::error::{Error, Severity};
+use crate::error::{Error, Refusal, Severity};
+use crate::method::dynhost::DynHost;
+use crate::method::Method;
 use crate::notices::Notices;
-use crate::protocol::{self, Refusal};
+use crate::plan;
 use crate::source;
 use crate::state::{Outcome, StateDir};
-use crate::transport::{Request, Transport};
+use crate::transport::Transport;
 
 /// What `update` was asked for: records by section or host name, and a logical interface.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,43 +78,13 @@ pub fn run(
     now: &Clock,
     notices: &mut Notices,
 ) -> Result<Option<Severity>, Error> {
-    let _lock = state_dir.lock()?;
-    let mut worst = None;
-    for &record in records {
-        let context = RecordContext {
-            record,
-            timeout,
-            force,
-            state_dir,
-            now,
-        };
-        let (level, told) = match context.update(transport) {
-            Ok(told) => (log::Level::Info, told),
-            Err(Failure {
-                error,
-                consequence,
-                sent,
-            }) => {
-                worst = worst.max(Some(error.severity()));
-                let told = Told {
-                    line: format!("{error}{consequence}"),
-                    state: state_of(&error),
-                    sent,
-                };
-                (log::Level::Error, told)
-            }
-        };
-        let label = record.label();
-        let news = if told.sent {
-            notices.said(&label, &told.state, now());
-            true
-        } else {
-            notices.is_news(&label, &told.state, now())
-        };
-        let level = if news { level } else { log::Level::Debug };
-        log::log!(level, "{label}: {}", told.line);
-    }
-    Ok(worst)
+    let pass = Pass {
+        timeout,
+        force,
+        state_dir,
+        now,
+    };
+    pass.run(records, &mut DynHost, transport, notices)
 }
 
 /// What one record's turn in a pass came to, for the log.
@@ -166,24 +138,68 @@ impl From<Error> for Failure {
     }
 }
 
-struct RecordContext<'a> {
-    record: &'a Record,
+/// What the records of one pass share.
+struct Pass<'a> {
     timeout: Duration,
     force: bool,
     state_dir: &'a StateDir,
     now: &'a Clock,
 }
 
-impl RecordContext<'_> {
-    fn update(&self, transport: &mut dyn Transport) -> Result<Told, Failure> {
-        let record = self.record;
+impl Pass<'_> {
+    fn run(
+        &self,
+        records: &[&Record],
+        method: &mut dyn Method,
+        transport: &mut dyn Transport,
+        notices: &mut Notices,
+    ) -> Result<Option<Severity>, Error> {
+        let _lock = self.state_dir.lock()?;
+        let mut worst = None;
+        for &record in records {
+            let (level, told) = match self.update(record, method, transport) {
+                Ok(told) => (log::Level::Info, told),
+                Err(Failure {
+                    error,
+                    consequence,
+                    sent,
+                }) => {
+                    worst = worst.max(Some(error.severity()));
+                    let told = Told {
+                        line: format!("{error}{consequence}"),
+                        state: state_of(&error),
+                        sent,
+                    };
+                    (log::Level::Error, told)
+                }
+            };
+            let label = record.label();
+            let now = (self.now)();
+            let news = if told.sent {
+                notices.said(&label, &told.state, now);
+                true
+            } else {
+                notices.is_news(&label, &told.state, now)
+            };
+            let level = if news { level } else { log::Level::Debug };
+            log::log!(level, "{label}: {}", told.line);
+        }
+        Ok(worst)
+    }
+
+    fn update(
+        &self,
+        record: &Record,
+        method: &mut dyn Method,
+        transport: &mut dyn Transport,
+    ) -> Result<Told, Failure> {
         let state = self.state_dir.load(record);
         let fingerprint = decision::fingerprint(record);
         let (address, why, now) = loop {
-            let address =
-                source::current_address(record, state.published, self.timeout, transport)?;
+            let detected = source::detect(record, self.timeout, transport);
             let now = (self.now)();
-            match decision::decide(address, &state, &fingerprint, now, self.force) {
+            let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
+            match decision {
                 Decision::Send(why) => break (address, why, now),
                 Decision::Skip(why) => {
                     return Ok(Told {
@@ -228,33 +244,19 @@ impl RecordContext<'_> {
         };
 
         let attempt = decision::before_attempt(&state, address, now);
-        self.state_dir.save(record, &attempt)?;
-        let request = protocol::update_request(record, address);
-        log::debug!("{}: GET {}", record.label(), request.url);
-        let get = Request {
-            url: &request.url,
-            authorization: Some(&request.authorization),
-            family: None,
-        };
-        let result = transport.get(&get, &record.cacert).and_then(|reply| {
-            log::debug!(
-                "{}: HTTP {} {:?}",
-                record.label(),
-                reply.status,
-                String::from_utf8_lossy(&reply.body).trim()
-            );
-            protocol::classify(&reply, address)
-        });
+        // Unwritable, the attempt is kept in memory, and the save after the reply says why.
+        let _ = self.state_dir.save(record, &attempt);
+        let result = method.publish(record, address, transport);
         let answered = (self.now)();
         let next_state =
             decision::after_attempt(&attempt, address, &result, &fingerprint, answered);
-        self.state_dir.save(record, &next_state)?;
-        match result {
-            Ok(accepted) => Ok(Told {
+        let saved = self.state_dir.save(record, &next_state);
+        let told = match result {
+            Ok(accepted) => Told {
                 line: format!("{}, {why}", describe_success(address, accepted.changed)),
                 state: current(address),
                 sent: true,
-            }),
+            },
             Err(error) => {
                 let mut failure = Failure::from(error);
                 if let Some(next) = next_state.next_attempt {
@@ -264,9 +266,21 @@ impl RecordContext<'_> {
                         next.saturating_sub(answered)
                     );
                 }
+                if let Err(not_saved) = saved {
+                    failure.consequence = format!("{}; {not_saved}", failure.consequence);
+                }
                 failure.sent = true;
-                Err(failure)
+                return Err(failure);
             }
+        };
+        match saved {
+            Ok(()) => Ok(told),
+            // Sent, and said in one line: what the server did, and why it is not on disk.
+            Err(not_saved) => Err(Failure {
+                error: not_saved,
+                consequence: format!("; {}", told.line),
+                sent: true,
+            }),
         }
     }
 }
@@ -276,5 +290,212 @@ fn describe_success(address: IpAddr, changed: bool) -> String {
         format!("updated to {address}")
     } else {
         format!("server already had {address} (nochg)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::config::Source;
+    use crate::method::Accepted;
+    use crate::state::tests::record;
+    use crate::transport::tests::reply;
+    use crate::transport::{HttpReply, Request};
+
+    const ECHO: &str = "https://echo.example/";
+    const ADDRESS: &str = "203.0.113.7";
+    const NOW: u64 = 1_700_000_000;
+
+    /// An echo service that sees [`ADDRESS`] at [`ECHO`], and a DynHost server that answers
+    /// every other URL with `update_reply`. Keeps what it was asked: URL and authorization.
+    struct Server {
+        update_reply: (u16, &'static str),
+        asked: Vec<(String, Option<String>)>,
+    }
+
+    impl Server {
+        fn answering(status: u16, body: &'static str) -> Server {
+            Server {
+                update_reply: (status, body),
+                asked: Vec::new(),
+            }
+        }
+    }
+
+    impl Transport for Server {
+        fn get(&mut self, request: &Request, _cacert: &Path) -> Result<HttpReply, Error> {
+            let authorization = request.authorization.map(str::to_string);
+            self.asked.push((request.url.to_string(), authorization));
+            Ok(match request.url {
+                ECHO => reply(200, ADDRESS),
+                _ => reply(self.update_reply.0, self.update_reply.1),
+            })
+        }
+    }
+
+    /// A method that sends nothing: it notes what it was asked to publish and answers with
+    /// `outcome`.
+    struct Double {
+        outcome: fn() -> Result<Accepted, Error>,
+        published: Vec<(String, IpAddr)>,
+    }
+
+    impl Double {
+        fn answering(outcome: fn() -> Result<Accepted, Error>) -> Double {
+            Double {
+                outcome,
+                published: Vec::new(),
+            }
+        }
+    }
+
+    impl Method for Double {
+        fn publish(
+            &mut self,
+            record: &Record,
+            address: IpAddr,
+            _transport: &mut dyn Transport,
+        ) -> Result<Accepted, Error> {
+            self.published.push((record.name.clone(), address));
+            (self.outcome)()
+        }
+    }
+
+    fn address() -> IpAddr {
+        ADDRESS.parse().expect("address")
+    }
+
+    /// A record whose address comes from the echo service of [`Server`].
+    fn web_record() -> Record {
+        Record {
+            source: Source::Web {
+                check_url: Some(ECHO.into()),
+            },
+            ..record()
+        }
+    }
+
+    /// A fresh state dir for `test`; the caller removes it.
+    fn scratch(test: &str) -> (PathBuf, StateDir) {
+        let path = std::env::temp_dir().join(format!("dynhost-pass-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let state_dir = StateDir::open(&path).expect("state dir");
+        (path, state_dir)
+    }
+
+    /// One pass at `now` over `record` with `method`.
+    fn pass_with(
+        state_dir: &StateDir,
+        now: u64,
+        record: &Record,
+        method: &mut dyn Method,
+    ) -> Option<Severity> {
+        let pass = Pass {
+            timeout: Duration::from_secs(5),
+            force: false,
+            state_dir,
+            now: &move || now,
+        };
+        let mut transport = Server::answering(500, "not asked");
+        pass.run(&[record], method, &mut transport, &mut Notices::default())
+            .expect("the pass runs")
+    }
+
+    #[test]
+    fn what_a_method_publishes_is_decided_and_remembered_by_the_pass() {
+        let (path, state_dir) = scratch("remembered");
+        let record = web_record();
+        let mut method = Double::answering(|| Ok(Accepted { changed: true }));
+        assert_eq!(pass_with(&state_dir, NOW, &record, &mut method), None);
+        assert_eq!(method.published, [("home".to_string(), address())]);
+        let state = state_dir.load(&record);
+        assert_eq!(state.published, Some(address()));
+        assert_eq!(state.last_result, Some(Outcome::Updated));
+        // Current now: the method is not asked again.
+        assert_eq!(pass_with(&state_dir, NOW + 60, &record, &mut method), None);
+        assert_eq!(method.published.len(), 1);
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn a_refusal_from_a_method_blocks_the_record_until_its_config_changes() {
+        let (path, state_dir) = scratch("refusal");
+        let record = web_record();
+        let mut method = Double::answering(|| Err(Error::Refused(Refusal::BadAuth)));
+        let worst = pass_with(&state_dir, NOW, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Permanent));
+        let state = state_dir.load(&record);
+        assert_eq!(state.last_result, Some(Outcome::Refused(Refusal::BadAuth)));
+        let worst = pass_with(&state_dir, NOW + 3600, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Permanent));
+        assert_eq!(method.published.len(), 1, "a blocked record is not sent");
+        let changed = Record {
+            username: "another-login".into(),
+            ..record
+        };
+        pass_with(&state_dir, NOW + 3600, &changed, &mut method);
+        assert_eq!(method.published.len(), 2, "a config change lifts the block");
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn a_transient_failure_of_a_method_waits_out_its_backoff() {
+        let (path, state_dir) = scratch("backoff");
+        let record = web_record();
+        let mut method = Double::answering(|| Err(Error::Server("HTTP 503".into())));
+        let worst = pass_with(&state_dir, NOW, &record, &mut method);
+        assert_eq!(worst, Some(Severity::Transient));
+        let retry_at = state_dir.load(&record).next_attempt.expect("a retry time");
+        assert_eq!(retry_at, NOW + decision::FIRST_RETRY_SECS);
+        pass_with(&state_dir, retry_at - 1, &record, &mut method);
+        assert_eq!(
+            method.published.len(),
+            1,
+            "nothing is sent before the retry time"
+        );
+        pass_with(&state_dir, retry_at, &record, &mut method);
+        assert_eq!(method.published.len(), 2);
+        let _ = std::fs::remove_dir_all(path);
+    }
+
+    #[test]
+    fn dynhost_publishes_with_one_authenticated_get_and_its_reply_decides() {
+        let record = web_record();
+        for (body, worst, outcome) in [
+            ("good 203.0.113.7", None, Outcome::Updated),
+            ("nochg 203.0.113.7", None, Outcome::Unchanged),
+            (
+                "badauth",
+                Some(Severity::Permanent),
+                Outcome::Refused(Refusal::BadAuth),
+            ),
+            ("911", Some(Severity::Transient), Outcome::Failed),
+        ] {
+            let (path, state_dir) = scratch(&format!("dynhost-{}", &body[..3]));
+            let mut server = Server::answering(200, body);
+            let ran = run(
+                &[&record],
+                false,
+                Duration::from_secs(5),
+                &state_dir,
+                &mut server,
+                &|| NOW,
+                &mut Notices::default(),
+            );
+            assert_eq!(ran.expect("the pass runs"), worst, "{body}");
+            assert_eq!(state_dir.load(&record).last_result, Some(outcome), "{body}");
+            let expected = crate::method::dynhost::update_request(&record, address());
+            assert_eq!(
+                server.asked,
+                [
+                    (ECHO.to_string(), None),
+                    (expected.url, Some(expected.authorization))
+                ],
+                "{body}"
+            );
+            let _ = std::fs::remove_dir_all(path);
+        }
     }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::config::{Config, Family, Record};
 use crate::decision::{self, Decision};
-use crate::error::Error;
-use crate::rules::{self, Choice};
+use crate::plan;
+use crate::rules::{self, Candidate, Verdict};
 use crate::source;
 use crate::state::{Outcome, RecordState, StateDir};
 use crate::transport::Transport;
@@ -158,9 +158,8 @@ struct CandidateCheck {
 }
 
 impl CandidateCheck {
-    fn all(choice: &Choice) -> Vec<CandidateCheck> {
-        choice
-            .assessed
+    fn all(assessed: &[(Candidate, Verdict)]) -> Vec<CandidateCheck> {
+        assessed
             .iter()
             .map(|(candidate, verdict)| CandidateCheck {
                 address: candidate.address,
@@ -246,27 +245,16 @@ fn check_record(
     now: u64,
 ) -> RecordCheck {
     let state = state_dir.load(record);
-    let (address, action, why, candidates) =
-        match source::detect(record, config.global.timeout, transport) {
-            Err(error) => (None, "error", error.to_string(), Vec::new()),
-            Ok(detection) => {
-                let choice = source::choose(record, detection, state.published);
-                let candidates = CandidateCheck::all(&choice);
-                match choice.outcome {
-                    Err(why) => (None, "error", Error::Address(why).to_string(), candidates),
-                    Ok(address) => {
-                        let (action, why) = describe_decision(decision::decide(
-                            address,
-                            &state,
-                            &decision::fingerprint(record),
-                            now,
-                            false,
-                        ));
-                        (Some(address), action, why, candidates)
-                    }
-                }
-            }
-        };
+    let detected = source::detect(record, config.global.timeout, transport);
+    let plan = plan::plan(record, detected, &state, now, false);
+    let candidates = CandidateCheck::all(&plan.assessed);
+    let (address, action, why) = match plan.next {
+        Err(error) => (None, "error", error.to_string()),
+        Ok((address, decision)) => {
+            let (action, why) = describe_decision(decision);
+            (Some(address), action, why)
+        }
+    };
     RecordCheck {
         name: record.name.clone(),
         hostname: record.hostname.clone(),
@@ -321,7 +309,7 @@ pub fn check_machine(config_path: &Path, timeout: Duration, json: bool) -> Strin
                 Ok(detection) => {
                     let place = detection.place;
                     let choice = rules::choose(family, &place, detection.candidates, None, true);
-                    let candidates = CandidateCheck::all(&choice);
+                    let candidates = CandidateCheck::all(&choice.assessed);
                     let (address, why) = match choice.outcome {
                         Ok(address) => (Some(address), format!("would be published, from {place}")),
                         Err(why) => (None, why),

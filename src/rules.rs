@@ -167,58 +167,94 @@ pub fn choose(
             .map(|(candidate, _)| candidate)
     };
     let kept = published.and_then(|published| fit().find(|c| c.address == published));
-    let (winner, why) = match kept {
-        Some(kept) => (Some(kept), "already published and still fit".to_string()),
-        None => {
-            // The first of equals wins, so the order the source reports decides ties (the
-            // kernel lists an interface's primary address first).
-            let best = fit().reduce(|best, next| {
-                if lifetime_rank(next.preferred) > lifetime_rank(best.preferred) {
-                    next
-                } else {
-                    best
-                }
-            });
-            let why = match fit().count() {
-                1 => "the only address fit to publish".to_string(),
-                _ => format!(
-                    "the longest preferred lifetime ({})",
-                    describe_lifetime(best.and_then(|best| best.preferred))
-                ),
-            };
-            (best, why)
-        }
-    };
+    // The first of equals wins, so the order the source lists them decides a full tie: stable,
+    // as the kernel lists an interface's primary address first and netifd keeps an interface's
+    // addresses and prefixes sorted by their values (never by interface name).
+    let winner = kept
+        .or_else(|| fit().reduce(|best, next| if rank(next) > rank(best) { next } else { best }));
     let winner_address = winner.map(|winner| winner.address);
     let outcome = winner_address
         .ok_or_else(|| nothing_fit(family, place, &candidates, &rejections, web_would_help));
-    let passed_over_why = if kept.is_some() {
-        "another fit address is already published"
-    } else {
-        "another fit address has a longer preferred lifetime"
+    // Rivals: the other fit addresses (a second copy of the winner is no rival).
+    let rivals = || fit().filter(|c| Some(c.address) != winner_address);
+    let why = match (winner, kept) {
+        (_, Some(_)) => "already published and still fit".to_string(),
+        (Some(winner), None) => why_chosen(winner, rivals()),
+        (None, None) => String::new(),
     };
     let mut chosen_once = false;
     let assessed = candidates
         .iter()
         .zip(rejections)
         .map(|(candidate, rejection)| {
-            let verdict = match rejection {
-                Some(rejection) => Verdict::Rejected(rejection),
+            let verdict = match (rejection, winner) {
+                (Some(rejection), _) => Verdict::Rejected(rejection),
                 // A source may list one address twice (two interfaces, two prefixes): only
                 // the first copy is the chosen one.
-                None if Some(candidate.address) == winner_address && !chosen_once => {
-                    chosen_once = true;
-                    Verdict::Chosen(why.clone())
+                (None, Some(winner)) if candidate.address == winner.address => {
+                    if chosen_once {
+                        Verdict::PassedOver("listed twice".into())
+                    } else {
+                        chosen_once = true;
+                        Verdict::Chosen(why.clone())
+                    }
                 }
-                None if Some(candidate.address) == winner_address => {
-                    Verdict::PassedOver("listed twice".into())
+                (None, Some(winner)) => {
+                    Verdict::PassedOver(why_passed_over(candidate, winner, kept.is_some()).into())
                 }
-                None => Verdict::PassedOver(passed_over_why.into()),
+                (None, None) => unreachable!("a fit candidate makes a winner"),
             };
             (candidate.clone(), verdict)
         })
         .collect();
     Choice { assessed, outcome }
+}
+
+/// How good a fit address is: the longer preferred lifetime first, then, between equal
+/// preferred lifetimes, the longer valid lifetime (the address that stays longer).
+fn rank(candidate: &Candidate) -> (u64, u64) {
+    (
+        lifetime_rank(candidate.preferred),
+        lifetime_rank(candidate.valid),
+    )
+}
+
+/// Why `winner`, picked by rank, beats `rivals`: told as a tie when it is one.
+fn why_chosen<'a>(winner: &Candidate, rivals: impl Iterator<Item = &'a Candidate>) -> String {
+    let rivals: Vec<&Candidate> = rivals.collect();
+    let Some(runner_up) = rivals.iter().copied().max_by_key(|c| rank(c)) else {
+        return "the only address fit to publish".into();
+    };
+    let preferred = describe_lifetime(winner.preferred);
+    let valid = describe_lifetime(winner.valid);
+    if rank(runner_up).0 < rank(winner).0 {
+        format!("the longest preferred lifetime ({preferred})")
+    } else if rank(runner_up) < rank(winner) {
+        format!(
+            "the longest valid lifetime ({valid}) among the addresses with the longest \
+             preferred lifetime ({preferred})"
+        )
+    } else {
+        let tied = 1 + rivals.iter().filter(|c| rank(c) == rank(winner)).count();
+        format!(
+            "a tie of {tied} addresses with the same lifetimes (preferred {preferred}, valid \
+             {valid}): the first listed wins"
+        )
+    }
+}
+
+fn why_passed_over(candidate: &Candidate, winner: &Candidate, kept: bool) -> &'static str {
+    let (preferred, valid) = rank(candidate);
+    let (winner_preferred, winner_valid) = rank(winner);
+    if kept {
+        "another fit address is already published"
+    } else if preferred < winner_preferred {
+        "another fit address has a longer preferred lifetime"
+    } else if valid < winner_valid {
+        "another fit address has the same preferred lifetime and a longer valid lifetime"
+    } else {
+        "tied with another fit address with the same lifetimes, which is listed first"
+    }
 }
 
 /// No lifetime means forever, which outranks any number.
@@ -384,8 +420,8 @@ pub fn suffixed(prefixes: &[Candidate], suffix: Ipv6Addr) -> Vec<Candidate> {
                 ..Flags::default()
             },
             origin: format!(
-                "{} prefix {network}/{} with the suffix",
-                prefix.origin, prefix.prefix_len
+                "prefix {network}/{} ({}) with the suffix",
+                prefix.prefix_len, prefix.origin
             ),
         });
     }
@@ -608,6 +644,82 @@ mod tests {
         assert_eq!(chosen(&choice), "203.0.113.7");
     }
 
+    /// Each candidate's verdict and reason, in order.
+    fn verdicts(choice: &Choice) -> Vec<(&'static str, String)> {
+        choice
+            .assessed
+            .iter()
+            .map(|(_, verdict)| (verdict.name(), verdict.reason()))
+            .collect()
+    }
+
+    /// The tie netifd gave when two shares of one delegated prefix had the same lifetimes:
+    /// told as a tie, not as a longer lifetime.
+    #[test]
+    fn a_tie_is_told_as_a_tie_and_goes_to_the_first_listed() {
+        let choice = pick(
+            Family::Ipv6,
+            vec![
+                with_lifetimes("2001:db8:1200::1", 1792, 3592),
+                with_lifetimes("2001:db8:1200:1::1", 1792, 3592),
+                with_lifetimes("2001:db8:1200:2::1", 600, 3592),
+            ],
+            None,
+        );
+        assert_eq!(chosen(&choice), "2001:db8:1200::1");
+        assert_eq!(
+            verdicts(&choice),
+            [
+                (
+                    "chosen",
+                    "a tie of 2 addresses with the same lifetimes (preferred 1792 s, valid \
+                     3592 s): the first listed wins"
+                        .into()
+                ),
+                (
+                    "passed-over",
+                    "tied with another fit address with the same lifetimes, which is listed first"
+                        .into()
+                ),
+                (
+                    "passed-over",
+                    "another fit address has a longer preferred lifetime".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn equal_preferred_lifetimes_go_to_the_longer_valid_lifetime() {
+        let candidates = vec![
+            with_lifetimes("2001:db8::1", 1800, 3600),
+            with_lifetimes("2001:db8::2", 1800, 7200),
+            candidate("203.0.113.7"),
+        ];
+        let choice = pick(Family::Ipv6, candidates.clone(), None);
+        assert_eq!(chosen(&choice), "2001:db8::2");
+        assert_eq!(
+            verdicts(&choice)[..2],
+            [
+                (
+                    "passed-over",
+                    "another fit address has the same preferred lifetime and a longer valid \
+                     lifetime"
+                        .into()
+                ),
+                (
+                    "chosen",
+                    "the longest valid lifetime (7200 s) among the addresses with the longest \
+                     preferred lifetime (1800 s)"
+                        .into()
+                ),
+            ]
+        );
+        // Whatever the order they are listed in.
+        let reversed = candidates.into_iter().rev().collect();
+        assert_eq!(chosen(&pick(Family::Ipv6, reversed, None)), "2001:db8::2");
+    }
+
     #[test]
     fn the_published_address_is_kept_while_it_stays_fit() {
         let candidates = vec![
@@ -772,7 +884,7 @@ mod tests {
         );
         assert_eq!(
             joined[0].origin,
-            "test prefix 2001:db8:0:ff00::/64 with the suffix"
+            "prefix 2001:db8:0:ff00::/64 (test) with the suffix"
         );
         assert!(joined[1].flags.deprecated);
         assert_eq!(

@@ -1,21 +1,34 @@
 //! What dynhost remembers between runs: one small JSON file per record in the state dir
 //! (tmpfs on routers, so writing it at every pass costs no flash), and the lock that keeps
 //! two runs from sending the same update.
+//!
+//! dynhost runs as root, so the dir is a place where whatever it finds is suspect: the dir must
+//! be a directory of its own (its owner's, writable by nobody else), every file is opened
+//! without following a link or waiting on a FIFO, anything but a small regular file in place of
+//! a state file is reported and read as no state, and new state is written to a file created
+//! for the purpose, under a name nobody can guess, then renamed into place.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::hash::BuildHasher;
+use std::io::{self, Read, Write};
 use std::net::IpAddr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Record;
-use crate::error::Error;
-use crate::protocol::Refusal;
+use crate::error::{Error, Refusal};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";
+/// A state file is a few hundred bytes: anything much larger was not written by dynhost.
+const MAX_STATE_BYTES: u64 = 64 * 1024;
+/// Never follow a link, never wait for a FIFO's other end, never leak into a child.
+const SAFE_OPEN_FLAGS: libc::c_int = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
 
 /// How the last exchange ended; stored and reported as one word (`good`, `badauth`, ...), so
 /// scripts reading `status -j` need no knowledge of our types.
@@ -90,31 +103,60 @@ pub struct RecordState {
 /// The state dir, created private on first use: state files hold a digest of the password.
 pub struct StateDir {
     path: PathBuf,
+    /// States that could not be written (a full tmpfs, a directory in place of the file): kept
+    /// for the rest of the process, so that the daemon does not send again what it already
+    /// sent, and written when the dir takes them again.
+    unsaved: RefCell<HashMap<PathBuf, RecordState>>,
 }
 
 impl StateDir {
+    /// Creates the dir (0700) when it is missing, and refuses one that others could have
+    /// filled: a link, something else than a directory, another user's, or group or
+    /// world-writable.
     pub fn open(path: &Path) -> Result<StateDir, Error> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(path)
-            .map_err(|e| Error::io(path, e))?;
+        create_private_dir(path)?;
+        StateDir::open_to_read(path)
+    }
+
+    /// For commands that only read state (`status`, `check`): a missing dir is no state and is
+    /// left missing; an existing one is checked as [`StateDir::open`] does.
+    pub fn open_to_read(path: &Path) -> Result<StateDir, Error> {
+        match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(path, e)),
+            Ok(metadata) => check_private_dir(&metadata, crate::sys::effective_uid())
+                .map_err(|why| Error::io(path, io::Error::other(why)))?,
+        }
         Ok(StateDir {
             path: path.to_path_buf(),
+            unsaved: RefCell::default(),
         })
     }
 
     /// Blocks until no other dynhost process holds the lock; released when the guard drops.
+    /// A dir removed since it was opened (someone clearing /var/run under the daemon) is
+    /// created again, as [`StateDir::open`] would.
     pub fn lock(&self) -> Result<File, Error> {
+        create_private_dir(&self.path)?;
         let path = self.path.join(LOCK_FILE);
+        let io_error = |e| Error::io(&path, e);
+        // Checked before opening: opening a device can have effects of its own.
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) => regular_file(&metadata).map_err(io_error)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(e)),
+        }
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(0o600)
+            .custom_flags(SAFE_OPEN_FLAGS)
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        file.lock().map_err(|e| Error::io(&path, e))?;
+            .map_err(io_error)?;
+        // What was opened, in case something was swapped in after the check.
+        regular_file(&file.metadata().map_err(io_error)?).map_err(io_error)?;
+        file.lock().map_err(io_error)?;
         Ok(file)
     }
 
@@ -124,18 +166,24 @@ impl StateDir {
             .join(format!("{}.{}.json", record.hostname, record.family.name()))
     }
 
-    /// A missing file is an empty state; an unreadable or corrupt one is a warning and an
-    /// empty state, so a damaged tmpfs never stops updates.
+    /// A missing file is an empty state; an unreadable or corrupt one, or anything but a
+    /// regular file, is a warning and an empty state, so a damaged tmpfs never stops updates.
     pub fn load(&self, record: &Record) -> RecordState {
         let path = self.file_of(record);
-        match fs::read(&path) {
+        let unsaved = self.unsaved.borrow().get(&path).cloned();
+        if let Some(state) = unsaved {
+            // Another try at writing it; still kept if that fails too.
+            let _ = self.save(record, &state);
+            return state;
+        }
+        match read_state_file(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 log::warn!("{}: ignoring corrupt state file: {e}", path.display());
                 RecordState::default()
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RecordState::default(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => RecordState::default(),
             Err(e) => {
-                log::warn!("{}: ignoring unreadable state file: {e}", path.display());
+                log::warn!("{}: ignoring state file: {e}", path.display());
                 RecordState::default()
             }
         }
@@ -143,26 +191,149 @@ impl StateDir {
 
     /// Writes a temp file and renames it over the old one, so a crash at any point leaves
     /// either the old or the new complete state.
+    /// The rename replaces a link or a FIFO found in place of the file, never what it names.
+    /// A state that cannot be written is kept in memory (see [`StateDir::load`]), and the error
+    /// says why in words.
     pub fn save(&self, record: &Record, state: &RecordState) -> Result<(), Error> {
         let path = self.file_of(record);
-        let temp = path.with_extension("json.tmp");
         let mut text = serde_json::to_vec_pretty(state).expect("state serialises");
         text.push(b'\n');
-        let write = || -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(&temp)?;
-            file.write_all(&text)?;
-            file.sync_all()?;
-            fs::rename(&temp, &path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            Error::io(&path, e)
-        })
+        let written = create_temp(&path).and_then(|(temp, mut file)| {
+            let write = file
+                .write_all(&text)
+                .and_then(|()| file.sync_all())
+                .and_then(|()| fs::rename(&temp, &path));
+            if write.is_err() {
+                let _ = fs::remove_file(&temp);
+            }
+            write
+        });
+        let mut unsaved = self.unsaved.borrow_mut();
+        match written {
+            Ok(()) => {
+                unsaved.remove(&path);
+                Ok(())
+            }
+            Err(e) => {
+                unsaved.insert(path.clone(), state.clone());
+                Err(Error::StateNotSaved {
+                    reason: not_saved_because(&e),
+                    path,
+                })
+            }
+        }
+    }
+}
+
+/// Creates `path` (0700) if it is missing; what is there is checked by the caller.
+fn create_private_dir(path: &Path) -> Result<(), Error> {
+    let created = fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path);
+    match created {
+        // Something else than a directory: said in words by the caller's check.
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Why a state file could not be written, in the words a router owner needs.
+fn not_saved_because(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::ENOSPC | libc::EDQUOT) => "the disk is full".into(),
+        Some(libc::EISDIR) => "a directory is in its place, not a file".into(),
+        _ => error.to_string(),
+    }
+}
+
+/// Why a state dir cannot be trusted, if it cannot.
+fn check_private_dir(metadata: &Metadata, uid: u32) -> Result<(), String> {
+    if metadata.file_type().is_symlink() {
+        return Err("is a symbolic link: the state dir must be a directory of its own".into());
+    }
+    if !metadata.is_dir() {
+        return Err("is not a directory".into());
+    }
+    if metadata.uid() != uid {
+        return Err(format!(
+            "belongs to user {}, not to {uid} who runs dynhost: refused",
+            metadata.uid()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return Err(format!(
+            "can be written by other users (mode {:o}): refused, chmod 700 it",
+            metadata.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses, in words, whatever is not a regular file.
+fn regular_file(metadata: &Metadata) -> io::Result<()> {
+    let kind = metadata.file_type();
+    let what = if kind.is_file() {
+        return Ok(());
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(io::Error::other(format!("is {what}, not a regular file")))
+}
+
+/// At most [`MAX_STATE_BYTES`] of a regular file; nothing else is opened, or read.
+fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
+    // Checked before opening, so that no device is opened; checked again after, on what was.
+    regular_file(&fs::symlink_metadata(path)?)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(SAFE_OPEN_FLAGS)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    regular_file(&metadata)?;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than {MAX_STATE_BYTES} bytes: corrupt, not read"),
+        )
+    };
+    if metadata.len() > MAX_STATE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_STATE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A new file next to `path`, under a name drawn from the OS's randomness (std seeds its hash
+/// maps from it), created exclusively, so that nothing planted can be written through.
+fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
+    let mut attempts = 0;
+    loop {
+        let random = RandomState::new().hash_one(std::process::id());
+        let temp = path.with_extension(format!("json.{random:016x}.tmp"));
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(SAFE_OPEN_FLAGS)
+            .open(&temp);
+        match created {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 8 => attempts += 1,
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -189,6 +360,7 @@ pub(crate) mod tests {
             interface: "wan".into(),
             source: Source::Ubus,
             ipv6_suffix: None,
+            prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
         }
@@ -240,6 +412,112 @@ pub(crate) mod tests {
         assert_eq!(mode(&path), 0o700);
         assert_eq!(mode(&path.join("home.example.com.ipv4.json")), 0o600);
         fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn only_a_private_dir_of_ours_is_a_state_dir() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch_dir("trust");
+        let dir = StateDir::open(&path).unwrap();
+        let uid = crate::sys::effective_uid();
+        let metadata = || fs::symlink_metadata(&path).unwrap();
+        assert_eq!(check_private_dir(&metadata(), uid), Ok(()));
+        let other = check_private_dir(&metadata(), uid + 1).unwrap_err();
+        assert!(other.contains("belongs to user"), "{other}");
+        for mode in [0o770, 0o702, 0o777] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let error = StateDir::open(&path).err().expect("refused").to_string();
+            assert!(error.contains("other users"), "{error}");
+            assert!(error.contains(&path.display().to_string()), "{error}");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o750)).unwrap();
+        StateDir::open(&path).expect("readable by the group is fine");
+        let link = path.with_extension("link");
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let error = StateDir::open(&link).err().expect("refused").to_string();
+        assert!(error.contains("symbolic link"), "{error}");
+        fs::remove_file(&link).unwrap();
+        fs::write(&link, b"").unwrap();
+        assert!(StateDir::open(&link).is_err());
+        fs::remove_file(&link).unwrap();
+        drop(dir);
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    /// `mkfifo` makes a FIFO that blocks whoever opens it plainly.
+    fn plant_fifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// A name and how to plant that object at a path.
+    type Planter<'a> = (&'a str, &'a dyn Fn(&Path));
+
+    #[test]
+    fn planted_objects_are_not_followed_read_or_written_through() {
+        let path = scratch_dir("planted");
+        let dir = StateDir::open(&path).unwrap();
+        let state_file = path.join("home.example.com.ipv4.json");
+        let outside = path.with_extension("outside");
+        fs::write(&outside, b"{\"failures\": 7}").unwrap();
+        let saved = RecordState {
+            failures: 1,
+            ..RecordState::default()
+        };
+        let plants: [Planter; 4] = [
+            ("link", &|at| {
+                std::os::unix::fs::symlink(&outside, at).unwrap()
+            }),
+            ("dangling", &|at| {
+                std::os::unix::fs::symlink(path.join("nowhere"), at).unwrap()
+            }),
+            ("fifo", &plant_fifo),
+            ("huge", &|at| {
+                File::create(at)
+                    .and_then(|file| file.set_len(MAX_STATE_BYTES + 1))
+                    .unwrap()
+            }),
+        ];
+        for (name, plant) in plants {
+            plant(&state_file);
+            assert_eq!(dir.load(&record()), RecordState::default(), "{name}");
+            dir.save(&record(), &saved).unwrap();
+            assert_eq!(dir.load(&record()), saved, "{name}");
+            fs::remove_file(&state_file).unwrap();
+            let lock = path.join(LOCK_FILE);
+            plant(&lock);
+            if name == "huge" {
+                drop(dir.lock().expect("a large lock is still a lock"));
+            } else {
+                let error = dir.lock().expect_err(name).to_string();
+                assert!(error.contains("not a regular file"), "{name}: {error}");
+            }
+            fs::remove_file(&lock).unwrap();
+        }
+        assert_eq!(fs::read(&outside).unwrap(), b"{\"failures\": 7}");
+        assert!(!path.join("nowhere").exists());
+
+        fs::create_dir(&state_file).unwrap();
+        assert_eq!(dir.load(&record()), RecordState::default());
+        assert!(dir.save(&record(), &saved).is_err());
+        let names: Vec<_> = fs::read_dir(&path).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temp file left behind: {names:?}");
+        fs::remove_dir_all(&path).unwrap();
+        fs::remove_file(&outside).unwrap();
+    }
+
+    #[test]
+    fn temp_files_have_names_nobody_can_guess() {
+        let path = scratch_dir("temp").join("x.json");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let (first, _) = create_temp(&path).unwrap();
+        let (second, _) = create_temp(&path).unwrap();
+        assert_ne!(first, second);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]

@@ -377,6 +377,12 @@ pub fn interface_name(index: u32) -> io::Result<String> {
     })
 }
 
+/// The user this process acts as (`geteuid`): the owner its state dir must have.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes nothing, touches no memory and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 #[cfg(test)]
 mod tests {
     use std::mem::offset_of;

@@ -1,25 +1,54 @@
 //! HTTPS for the update exchange: blocking ureq over rustls with the ring provider, trusting
 //! only the configured CA bundle, following no redirect, reading a bounded body.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use rustls::crypto::{CryptoProvider, KeyProvider};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::sign::SigningKey;
 use ureq::config::{Config, IpFamily};
+use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use crate::config::Family;
 use crate::error::Error;
-use crate::protocol::{HttpReply, MAX_REPLY_BYTES};
 
 pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
+/// Replies (DynHost's, an echo service's) are tens of bytes; anything near this is not one.
+pub const MAX_REPLY_BYTES: u64 = 4096;
+
+/// ureq's buffers for each layer of a connection (TCP, then TLS), in and out. Its default of
+/// 128 KiB each made the one pooled connection the idle daemon keeps cost about 512 KiB; a
+/// DynHost reply is a few bytes, the web source reads at most 4 KiB, and a request is one line
+/// and a few headers. A reply header must fit in the input buffer, so the header limit is the
+/// same figure and a larger one fails with a clear error instead of a stalled read.
+const BUFFER_BYTES: usize = 16 * 1024;
+
+/// How long a server's looked-up addresses are reused: a pass over every record asks the
+/// resolver once, the next pass (minutes later) asks again.
+const RESOLVED_FOR: Duration = Duration::from_secs(60);
 
 /// The one thing the update logic and the web source need from the network, so tests can stand
 /// in for it.
 pub trait Transport {
     /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error>;
+}
+
+/// What came back over HTTP, before interpretation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// At most [`MAX_REPLY_BYTES`].
+    pub body: Vec<u8>,
+    /// The `Location` header of a redirect, which is never followed.
+    pub location: Option<String>,
 }
 
 pub struct Request<'a> {
@@ -53,7 +82,9 @@ impl Https {
         let index = match self.agents.iter().position(wanted) {
             Some(index) => index,
             None => {
-                let agent = agent_config(load_roots(cacert)?, self.timeout, family).new_agent();
+                let config = agent_config(load_roots(cacert)?, self.timeout, family);
+                let agent =
+                    Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
                 self.agents.push(((cacert.to_path_buf(), family), agent));
                 self.agents.len() - 1
             }
@@ -124,7 +155,10 @@ pub fn agent_config(
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .unversioned_rustls_crypto_provider(Arc::new(CryptoProvider {
+            key_provider: &NoClientKeys,
+            ..rustls::crypto::ring::default_provider()
+        }))
         .build();
     Agent::config_builder()
         .tls_config(tls)
@@ -141,7 +175,81 @@ pub fn agent_config(
         })
         .user_agent(USER_AGENT)
         .accept_encoding("identity")
+        .input_buffer_size(BUFFER_BYTES)
+        .output_buffer_size(BUFFER_BYTES)
+        .max_response_header_size(BUFFER_BYTES)
         .build()
+}
+
+/// dynhost never presents a client certificate, so it never loads a private key: without
+/// ring's key loading and signing (RSA, ECDSA, Ed25519), which the default provider carries
+/// only for that, the binary is smaller. Verifying servers' signatures is untouched.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("no client certificates".into()))
+    }
+}
+
+/// ureq asks its resolver before every request, even one that reuses a kept-alive connection,
+/// and its default one starts a thread per lookup whenever a timeout is set (so that a slow
+/// lookup can be abandoned). This one takes an IP literal as it is, and remembers a name's
+/// addresses for [`RESOLVED_FOR`], so a pass over many records on one server costs at most
+/// one lookup (and one thread), still bounded by the timeout.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    /// `host:port`, when it was looked up, and its addresses.
+    looked_up: Mutex<Vec<(String, Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host_port = (uri.scheme().zip(uri.authority()))
+            .and_then(|(scheme, authority)| DefaultResolver::host_and_port(scheme, authority));
+        // Without a scheme and host the default resolver gives ureq's own error.
+        let Some(host_port) = host_port else {
+            return DefaultResolver::default().resolve(uri, config, timeout);
+        };
+        if let Ok(literal) = host_port.parse::<SocketAddr>() {
+            return literal_address(literal, config.ip_family());
+        }
+        let now = Instant::now();
+        let mut looked_up = self.looked_up.lock().unwrap_or_else(|e| e.into_inner());
+        looked_up.retain(|(_, at, _)| now.saturating_duration_since(*at) < RESOLVED_FOR);
+        if let Some((_, _, addresses)) = looked_up.iter().find(|(key, _, _)| *key == host_port) {
+            return Ok(addresses.clone());
+        }
+        let addresses = DefaultResolver::default().resolve(uri, config, timeout)?;
+        looked_up.push((host_port, now, addresses.clone()));
+        Ok(addresses)
+    }
+}
+
+/// An IP literal needs no lookup, only the check the default resolver makes of its family.
+fn literal_address(
+    address: SocketAddr,
+    family: IpFamily,
+) -> Result<ResolvedSocketAddrs, ureq::Error> {
+    if family
+        .keep_wanted(std::iter::once(address))
+        .next()
+        .is_none()
+    {
+        return Err(ureq::Error::HostNotFound);
+    }
+    let mut addresses = DefaultResolver::default().empty();
+    addresses.push(address);
+    Ok(addresses)
 }
 
 fn describe(error: ureq::Error) -> Error {
@@ -152,5 +260,82 @@ fn describe(error: ureq::Error) -> Error {
         ureq::Error::Timeout(_) => Error::Transport("timed out".into()),
         ureq::Error::HostNotFound => Error::Transport("host name not found".into()),
         other => Error::Transport(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A reply without a `Location`, for the tests of everything that reads replies.
+    pub(crate) fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.as_bytes().to_vec(),
+            location: None,
+        }
+    }
+
+    fn resolve(resolver: &CachingResolver, url: &str, family: Option<Family>) -> Vec<SocketAddr> {
+        let config = agent_config(Vec::new(), Duration::from_secs(5), family);
+        let uri: Uri = url.parse().unwrap();
+        match resolver.resolve(&uri, &config, NextTimeout::default()) {
+            Ok(addresses) => addresses.to_vec(),
+            Err(ureq::Error::HostNotFound) => Vec::new(),
+            Err(other) => panic!("{url}: {other}"),
+        }
+    }
+
+    fn addresses(text: &[&str]) -> Vec<SocketAddr> {
+        text.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_ip_literal_is_taken_as_it_is_within_the_family() {
+        let resolver = CachingResolver::default();
+        let v4 = "https://192.0.2.1:8443/nic/update";
+        assert_eq!(resolve(&resolver, v4, None), addresses(&["192.0.2.1:8443"]));
+        assert_eq!(resolve(&resolver, v4, Some(Family::Ipv4)).len(), 1);
+        assert_eq!(resolve(&resolver, v4, Some(Family::Ipv6)), []);
+        let v6 = "https://[2001:db8::1]/nic/update";
+        assert_eq!(
+            resolve(&resolver, v6, None),
+            addresses(&["[2001:db8::1]:443"])
+        );
+        assert_eq!(resolve(&resolver, v6, Some(Family::Ipv4)), []);
+        // Nothing to remember for a literal.
+        assert!(resolver.looked_up.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_name_is_looked_up_once_then_remembered_for_a_while() {
+        let resolver = CachingResolver::default();
+        let url = "https://localhost:8443/";
+        let ipv4 = Some(Family::Ipv4);
+        assert_eq!(
+            resolve(&resolver, url, ipv4),
+            addresses(&["127.0.0.1:8443"])
+        );
+        assert_eq!(resolver.looked_up.lock().unwrap().len(), 1);
+
+        // A remembered answer is given without asking again...
+        let mut stand_in = DefaultResolver::default().empty();
+        stand_in.push("192.0.2.1:8443".parse().unwrap());
+        let now = Instant::now();
+        *resolver.looked_up.lock().unwrap() = vec![("localhost:8443".into(), now, stand_in)];
+        assert_eq!(
+            resolve(&resolver, url, ipv4),
+            addresses(&["192.0.2.1:8443"])
+        );
+
+        // ...until it is RESOLVED_FOR old.
+        if let Some(then) = now.checked_sub(RESOLVED_FOR) {
+            resolver.looked_up.lock().unwrap()[0].1 = then;
+            assert_eq!(
+                resolve(&resolver, url, ipv4),
+                addresses(&["127.0.0.1:8443"])
+            );
+            assert_eq!(resolver.looked_up.lock().unwrap().len(), 1);
+        }
     }
 }

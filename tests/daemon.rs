@@ -285,10 +285,15 @@ fn end_backoff(env: &TestEnv) {
     edit_state(env, |state| state["next_attempt"] = serde_json::json!(1));
 }
 
+/// The state file of the record `home`.
+fn state_file_of(env: &TestEnv) -> std::path::PathBuf {
+    env.state_dir.join("home.example.com.ipv4.json")
+}
+
 /// Rewrites the record's state file with `edit`, then (the minutes the test stands for)
 /// forgets its recent sends, as the send limit's window would.
 fn edit_state(env: &TestEnv, edit: impl FnOnce(&mut serde_json::Value)) {
-    let path = env.state_dir.join("home.example.com.ipv4.json");
+    let path = state_file_of(env);
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut state);
@@ -461,7 +466,7 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
     let env = TestEnv::new();
     let server = MockServer::good();
     let config = daemon_config(&env, &server);
-    let state_file = env.state_dir.join("home.example.com.ipv4.json");
+    let state_file = state_file_of(&env);
     // A fixed pseudo-random sequence (an LCG): the moments vary, the test repeats.
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut previous: Option<Vec<u8>> = None;
@@ -533,4 +538,47 @@ fn the_web_source_is_asked_again_at_each_periodic_check() {
     let out = stop(daemon);
     assert_eq!(echo.request_count(), 2, "{out}");
     assert_eq!(server.last_myip().as_deref(), Some(ADDR2), "{out}");
+}
+
+#[test]
+fn a_state_that_cannot_be_saved_is_kept_in_memory_and_written_when_it_can() {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let env = TestEnv::new();
+    // A directory where the state file goes.
+    let state_file = state_file_of(&env);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&state_file)
+        .unwrap();
+    let server = MockServer::good();
+    let config = daemon_config(&env, &server);
+    let daemon = env.spawn(&config, &["run"]);
+    let daemon = wait_for_requests(&server, 1, daemon);
+    // Looks that find the address the daemon sent do not send it again.
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(1500));
+        daemon.signal("USR1");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // The way is clear again: the next look writes what was kept.
+    std::fs::remove_dir(&state_file).unwrap();
+    daemon.signal("USR1");
+    let record = wait_for_result(&env, &config, "good");
+    assert_eq!(record["published"], ADDR1, "{record:#}");
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // The whole dir removed under the daemon: the next pass makes it again, private.
+    std::fs::remove_dir_all(&env.state_dir).unwrap();
+    daemon.signal("USR1");
+    wait_for_result(&env, &config, "good");
+    let out = stop(daemon);
+    let mode = std::fs::metadata(&env.state_dir)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "{out}");
+    assert!(!out.mentions("No such file"), "{out}");
 }

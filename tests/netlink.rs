@@ -291,3 +291,43 @@ fn check_without_a_config_shows_the_default_route_devices() {
     );
     assert!(text.stdout.contains("rejected fe80:"), "{text}");
 }
+
+/// With `ipv6_suffix` and no device, the device is `prefix_interface`'s (lan0, holding lan's
+/// share of the delegated prefix), not the WAN's, whose /128 has no room for a suffix. As the
+/// real netifd reported it: wan6 on wan0, lan on lan0, guest beside.
+#[test]
+fn a_suffix_without_a_device_follows_the_prefix_interfaces_device() {
+    let Some((ns, env)) = setup() else { return };
+    const WAN6: &str = include_str!("fixtures/ubus/netifd-real/wan6-pd-lan-and-guest.json");
+    const DUMP: &str = include_str!("fixtures/ubus/netifd-real/dump-lan-and-guest.json");
+    ns.veth("lan0", "peer1");
+    ns.add_address(DEV, "2001:db8:0:ff00::1a2b/128 nodad");
+    ns.add_address("lan0", "2001:db8:1200:1::1/64 nodad");
+    ns.add_address("lan0", "fd12:3456:789a:1::1/64 nodad");
+    let ubus = FakeUbus::new(&env)
+        .interface("wan6", WAN6, 0)
+        .interface("lan", &dumped_status(DUMP, "lan"), 0)
+        .missing("iot");
+    let server = MockServer::good();
+    let record = || {
+        netlink_record(&env, "ipv6", None, &server)
+            .set("interface", "wan6")
+            .set("ipv6_suffix", "::1:2:3:4")
+    };
+
+    let report = check(&env, &ns, record());
+    assert_eq!(report["address"], "2001:db8:1200:1:1:2:3:4", "{report:#}");
+    assert_rejected(&report, "fd12:3456:789a:1:1:2:3:4", "unique local");
+    assert_eq!(ubus.calls(), vec![FakeUbus::status_args("lan")]);
+
+    let config = env.config(&[record().set("prefix_interface", "iot")]);
+    env.run_in(&ns, &config, &["update"])
+        .assert_failed_without_sending(
+            &server,
+            &[
+                "interface 'iot' does not exist",
+                "option prefix_interface 'iot'",
+                "or option device",
+            ],
+        );
+}

@@ -8,10 +8,13 @@
 //! sh` on the shipped shell files, checks that the real binary reads the default config, and
 //! runs the feed Makefile's install recipe against a stand-in SDK (`tests/shell/sdk/`).
 //!
-//! It also runs the LuCI page's tests (`tests/luci/`) under Node.
+//! It also runs the LuCI page's tests (`tests/luci/`) under Node, and those of `tests/luci/real/`:
+//! the page in real upstream LuCI under chromium, and its ACL in the real rpcd.
 //!
 //! busybox, shellcheck, make and node come from Debian (`apt-get install busybox shellcheck make
-//! nodejs`).
+//! nodejs`). Debian's busybox-static will not do (its ash runs its own applets, not the
+//! stand-ins): then the box's busybox is used when built (scripts/openwrt-box build), or the tests
+//! say why they skip.
 //! Without one of them a test prints `skipped: <reason>` and passes, unless
 //! `DYNHOST_REQUIRE_TOOLS` is set (CI sets it): then it fails.
 
@@ -127,10 +130,52 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `tests/shell/<script>` under `busybox sh`; panics with its report when it fails.
-/// Returns its stdout (the `ok - ...` lines), or `None` when busybox is missing.
+/// The busybox whose `sh` runs the shell tests: `DYNHOST_BUSYBOX` when set, else the one on
+/// [`CLEAN_PATH`]. Its ash must run the programs on PATH, as OpenWrt's does: a busybox built
+/// with FEATURE_SH_STANDALONE or FEATURE_PREFER_APPLETS (Debian's busybox-static) runs its own
+/// applets instead and bypasses the stand-ins. Then the box's busybox (scripts/openwrt-box
+/// build, OpenWrt's settings) is taken when it is built; otherwise `None` after one line that
+/// says so (a panic when [`REQUIRE_ENV`] is set).
+fn busybox() -> Option<PathBuf> {
+    let busybox = match std::env::var_os("DYNHOST_BUSYBOX") {
+        Some(path) => PathBuf::from(path),
+        None => tool("busybox", "busybox")?,
+    };
+    // With no program on PATH, only an ash that prefers its applets finds `tr` (not a builtin).
+    let empty = TempDir::new("no-programs");
+    let mut probe = Command::new(&busybox);
+    probe.args(["sh", "-c", "tr x y </dev/null"]);
+    if !run(probe, &empty.path().display().to_string())
+        .status
+        .success()
+    {
+        return Some(busybox);
+    }
+    let boxed = std::env::var_os("DYNHOST_BOX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/openwrt-box"))
+        .join("root/bin/busybox");
+    if boxed.is_file() {
+        return Some(boxed);
+    }
+    let test = thread::current().name().unwrap_or("?").to_string();
+    let reason = format!(
+        "{} runs its own applets before PATH (FEATURE_SH_STANDALONE/PREFER_APPLETS, as \
+         Debian's busybox-static): install Debian's busybox, or build the box \
+         (scripts/openwrt-box build) whose busybox is taken then",
+        busybox.display()
+    );
+    if std::env::var_os(REQUIRE_ENV).is_some() {
+        panic!("{test}: {reason} (and {REQUIRE_ENV} is set)");
+    }
+    let _ = writeln!(std::io::stderr(), "skipped: {reason} ({test})");
+    None
+}
+
+/// Runs `tests/shell/<script>` under `busybox sh` (see [`busybox`]); panics with its report
+/// when it fails. Returns its stdout (the `ok - ...` lines), or `None` without a usable busybox.
 fn shell_test(script: &str) -> Option<String> {
-    let busybox = tool("busybox", "busybox")?;
+    let busybox = busybox()?;
     let mut command = Command::new(&busybox);
     command
         .arg("sh")
@@ -226,11 +271,49 @@ fn luci_page_tests_pass_under_node() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no tests/luci/*.test.js");
+    let report = node_tests(&node, &files);
+    // The tests that need the binary skip without it: here they must have run.
+    assert!(report.contains("# skipped 0"), "{report}");
+}
+
+/// The page's ACL in OpenWrt's real rpcd (tests/luci/real/rpcd.test.js builds it from
+/// ../shared/openwrt-userland/sources and runs it chrooted; root needed).
+#[test]
+fn luci_acl_holds_in_real_rpcd() {
+    real_luci_test("tests/luci/real/rpcd.test.js");
+}
+
+/// The page in real LuCI (master and openwrt-23.05 from ../shared/luci-upstream) in Debian's
+/// chromium driven by playwright-core (tests/luci/real/luci.test.js): it loads without a script
+/// error, a record added and saved gives a file this build's dynhost takes, and a duplicate
+/// ticked in the table is refused before save.
+#[test]
+fn luci_page_works_in_real_luci() {
+    real_luci_test("tests/luci/real/luci.test.js");
+}
+
+/// Runs `node --test` on `files` (relative to the repository) with this build's binary and
+/// the variables that steer the tests that need outside tools; asserts they pass and returns
+/// the report.
+fn node_tests(node: &Path, files: &[String]) -> String {
     let mut command = Command::new(node);
     // Files rather than the folder: `node --test <folder>` means different things across Node
     // versions (Debian's 18, the 20 of this image).
-    command.current_dir(repo()).arg("--test").args(&files);
-    let output = run_with(command, CLEAN_PATH, &[("DYNHOST_BIN", BIN)]);
+    command.current_dir(repo()).arg("--test").args(files);
+    let passed: Vec<(String, String)> = [
+        REQUIRE_ENV,
+        "DYNHOST_LUCI_UPSTREAM",
+        "DYNHOST_OPENWRT_SOURCES",
+        "DYNHOST_PLAYWRIGHT",
+        "DYNHOST_CHROMIUM",
+        "DYNHOST_LUCI_SCREENSHOTS",
+    ]
+    .into_iter()
+    .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+    .collect();
+    let mut more: Vec<(&str, &str)> = vec![("DYNHOST_BIN", BIN)];
+    more.extend(passed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let output = run_with(command, CLEAN_PATH, &more);
     let report = text(&output.stdout);
     assert!(
         output.status.success(),
@@ -238,8 +321,20 @@ fn luci_page_tests_pass_under_node() {
         files.join(" "),
         text(&output.stderr)
     );
-    // The tests that need the binary skip without it: here they must have run.
-    assert!(report.contains("# skipped 0"), "{report}");
+    report
+}
+
+/// A test of tests/luci/real/, which skips by itself without its tools (and fails instead
+/// under [`REQUIRE_ENV`]): its skip reason is passed on.
+fn real_luci_test(file: &str) {
+    let Some(node) = tool("node", "nodejs") else {
+        return;
+    };
+    let report = node_tests(&node, &[file.to_string()]);
+    if let Some(reason) = report.lines().find_map(|line| line.split_once("# SKIP ")) {
+        let test = thread::current().name().unwrap_or("?").to_string();
+        let _ = writeln!(std::io::stderr(), "skipped: {} ({test})", reason.1);
+    }
 }
 
 /// `dynhost -c <config> -s <fresh dir> status -j`, parsed; panics unless it exits 0 with
@@ -417,7 +512,7 @@ fn feed_makefile_installs_the_package() {
 
 #[test]
 fn feed_test_sh_checks_the_version() {
-    let Some(busybox) = tool("busybox", "busybox") else {
+    let Some(busybox) = busybox() else {
         return;
     };
     let dir = TempDir::new("test-sh");

@@ -14,6 +14,14 @@ const DOWN: &str = include_str!("fixtures/ubus/wan-down-ifdown.json");
 const AUTH_FAILED: &str = include_str!("fixtures/ubus/wan-pppoe-auth-failed.json");
 const DUMP: &str = include_str!("fixtures/ubus/network-interface-dump.json");
 
+/// The outputs of OpenWrt's real netifd, unedited (tests/fixtures/ubus/netifd-real/README.md).
+mod real {
+    pub const WAN6_LAN_AND_GUEST: &str =
+        include_str!("fixtures/ubus/netifd-real/wan6-pd-lan-and-guest.json");
+    pub const DUMP_GUEST_IPV6_OFF: &str =
+        include_str!("fixtures/ubus/netifd-real/dump-guest-ipv6-off-empty-local-address.json");
+}
+
 fn ubus_record(env: &TestEnv, server: &MockServer, family: &str, interface: &str) -> Section {
     env.record("home", server)
         .remove("script")
@@ -184,4 +192,96 @@ fn malformed_output_is_a_one_line_error() {
 #[test]
 fn without_ubus_on_path_the_source_says_what_to_use_instead() {
     assert_update_fails("ipv4", "wan", None, &["ubus", "netlink"]);
+}
+
+/// Two LANs with a share each, guest's at offset 0: the suffix lands in lan's /64 (the default
+/// `prefix_interface`), or in guest's when told; a `prefix_interface` without a share is named
+/// with the interfaces that have one.
+#[test]
+fn a_suffix_lands_in_the_prefix_interfaces_share_on_the_real_netifd() {
+    let env = TestEnv::new();
+    FakeUbus::new(&env).interface("wan6", real::WAN6_LAN_AND_GUEST, 0);
+    let server = MockServer::good();
+    let record = |lan: Option<&str>| {
+        let record = ubus_record(&env, &server, "ipv6", "wan6").set("ipv6_suffix", "::1:2:3:4");
+        match lan {
+            Some(lan) => record.set("prefix_interface", lan),
+            None => record,
+        }
+    };
+
+    let report = check(&env, record(None));
+    assert_eq!(report["address"], "2001:db8:1200:1:1:2:3:4", "{report:#}");
+    let candidates = report["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{report:#}");
+    assert_eq!(
+        candidates[0]["origin"],
+        "prefix 2001:db8:1200:1::/64 (lan's share of wan6's delegated prefix 2001:db8:1200::/56) \
+         with the suffix"
+    );
+    assert_eq!(candidates[0]["reason"], "the only address fit to publish");
+
+    env.run(&env.config(&[record(Some("guest"))]), &["update"])
+        .assert_code(0);
+    assert_eq!(
+        server.last_myip().as_deref(),
+        Some("2001:db8:1200:0:1:2:3:4")
+    );
+
+    let out = env.run(&env.config(&[record(Some("iot"))]), &["update"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(out.stderr_lines().len(), 1, "{out}");
+    for words in [
+        "interface 'iot' (option prefix_interface) has no share",
+        "the interfaces that have one: guest, lan",
+    ] {
+        assert!(out.mentions(words), "{words:?}:\n{out}");
+    }
+    assert_eq!(server.request_count(), 1, "{out}");
+}
+
+/// netifd keeps guest's share with an empty `local-address` while guest's device has IPv6 off:
+/// the prefix-only wan6 still publishes lan's address.
+#[test]
+fn an_empty_local_address_leaves_the_rest_of_the_real_dump_usable() {
+    let env = TestEnv::new();
+    let wan6 = dumped_status(real::DUMP_GUEST_IPV6_OFF, "wan6");
+    let ubus = FakeUbus::new(&env)
+        .interface("wan6", &wan6, 0)
+        .dump(real::DUMP_GUEST_IPV6_OFF);
+    let server = MockServer::good();
+    let config = env.config(&[ubus_record(&env, &server, "ipv6", "wan6")]);
+
+    env.run(&config, &["update"]).assert_code(0);
+    assert_eq!(server.last_myip().as_deref(), Some("2001:db8:1200:1::1"));
+    assert_eq!(ubus.calls().len(), 2);
+}
+
+/// Two delegated prefixes with equal lifetimes, each with a share for lan: check tells the tie
+/// as a tie.
+#[test]
+fn check_tells_a_tie_as_a_tie() {
+    let env = TestEnv::new();
+    let mut wan6: Value = serde_json::from_str(real::WAN6_LAN_AND_GUEST).unwrap();
+    let mut second = wan6["ipv6-prefix"][0].clone();
+    second["address"] = "2001:db8:3400::".into();
+    second["assigned"] = serde_json::json!({"lan": {"address": "2001:db8:3400::", "mask": 64}});
+    wan6["ipv6-prefix"].as_array_mut().unwrap().push(second);
+    FakeUbus::new(&env).interface("wan6", &wan6.to_string(), 0);
+    let server = MockServer::good();
+    let record = ubus_record(&env, &server, "ipv6", "wan6").set("ipv6_suffix", "::1:2:3:4");
+
+    let out = env.run(&env.config(&[record]), &["check"]);
+    out.assert_code(0);
+    for line in [
+        "chosen 2001:db8:1200:1:1:2:3:4/128 from prefix 2001:db8:1200:1::/64 (lan's share of \
+         wan6's delegated prefix 2001:db8:1200::/56) with the suffix, preferred 1797 s, valid \
+         3597 s: a tie of 2 addresses with the same lifetimes (preferred 1797 s, valid 3597 s): \
+         the first listed wins",
+        "passed-over 2001:db8:3400:0:1:2:3:4/128 from prefix 2001:db8:3400::/64",
+        ": tied with another fit address with the same lifetimes, which is listed first",
+    ] {
+        assert!(out.stdout.contains(line), "{line:?}:\n{out}");
+    }
+    assert!(!out.stdout.contains("longer preferred lifetime"), "{out}");
 }

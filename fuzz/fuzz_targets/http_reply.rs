@@ -1,6 +1,6 @@
 //! The DynHost server's reply, from the bytes on the wire to what dynhost makes of it: ureq's
 //! parsing of the status line, headers, chunked or sized body (`transport::exchange`, with the
-//! agent settings of `transport::agent_config`), then `protocol::classify`.
+//! agent settings of `transport::agent_config`), then `method::dynhost::classify`.
 //!
 //! Input: one byte, the most bytes each read gets (0: as many as the buffer takes), so replies
 //! arrive split everywhere a network can split them; then the reply as the server sent it.
@@ -12,9 +12,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dynhost::config::Family;
-use dynhost::error::{Error, Severity};
-use dynhost::protocol::{self, Refusal, MAX_REPLY_BYTES};
-use dynhost::transport::{self, Request};
+use dynhost::error::{Error, Refusal, Severity};
+use dynhost::method::dynhost::classify;
+use dynhost::transport::{self, HttpReply, Request, MAX_REPLY_BYTES};
 use dynhost_fuzz::assert_error_is_one_line;
 use libfuzzer_sys::fuzz_target;
 use ureq::config::Config;
@@ -64,9 +64,9 @@ fuzz_target!(|data: &[u8]| {
 
 /// Every reply falls in exactly one of the README's classes (success, a transient failure that
 /// is retried, a refusal that stops the record), and only when its status and body allow it.
-fn check_class(reply: &protocol::HttpReply) {
+fn check_class(reply: &HttpReply) {
     let sent: std::net::IpAddr = SENT.parse().expect("an address");
-    let outcome = protocol::classify(reply, sent);
+    let outcome = classify(reply, sent);
     let status = reply.status;
     let text = String::from_utf8_lossy(&reply.body);
     // The first word with any whitespace around it, for what a class requires: a word glued to

@@ -15,6 +15,8 @@ use dynhost_fuzz::{assert_error_is_one_line, assert_one_line, check_choice};
 use libfuzzer_sys::fuzz_target;
 
 const INTERFACE: &str = "wan";
+/// The default `prefix_interface`, the name the real fixtures' shares go to.
+const PREFIX_INTERFACE: &str = "lan";
 
 fuzz_target!(|data: &[u8]| {
     // The reply of `ubus` is refused before parsing when it is not UTF-8.
@@ -60,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         (Family::Ipv6, None),
         (Family::Ipv6, Some(suffix)),
     ] {
-        match netifd::extract(INTERFACE, family, suffix, &status, dump) {
+        match netifd::extract(INTERFACE, family, suffix, PREFIX_INTERFACE, &status, dump) {
             Ok(candidates) => {
                 for candidate in &candidates {
                     assert!(family.matches(&candidate.address), "{candidate:?}");

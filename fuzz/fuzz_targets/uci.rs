@@ -1,6 +1,7 @@
 //! The UCI reader (`uci::parse`) and the config built on it (`Config::parse`). What the reader
-//! accepts must keep the promises of its types, and must export (`uci::export`) to text that
-//! reads back as the same sections.
+//! accepts must keep the promises of its types, must export (`uci::export`) to text that reads
+//! back as the same sections, and must read as libuci reads: comments may hold any byte, and a
+//! later empty `option` changes nothing.
 #![no_main]
 
 use std::collections::HashSet;
@@ -12,21 +13,19 @@ use dynhost_fuzz::assert_error_is_one_line;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    // `Config::load` reads the file into a `String`: text that is not UTF-8 never gets parsed.
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    match uci::parse(text) {
+    match uci::parse(data) {
         Ok(sections) => {
             check_sections(&sections);
             let exported = uci::export(&sections);
+            let shown = String::from_utf8_lossy(&exported);
             let again = uci::parse(&exported)
-                .unwrap_or_else(|error| panic!("the export is refused: {error:?}\n{exported}"));
-            assert_eq!(again, sections, "the export reads differently:\n{exported}");
+                .unwrap_or_else(|error| panic!("the export is refused: {error:?}\n{shown}"));
+            assert_eq!(again, sections, "the export reads differently:\n{shown}");
             assert_eq!(uci::export(&again), exported, "the export is not stable");
+            check_libuci_rules(data, &sections);
         }
         Err(error) => {
-            let lines = text.split('\n').count();
+            let lines = data.split(|&byte| byte == b'\n').count();
             assert!(
                 (1..=lines).contains(&error.line),
                 "line {} of a {lines}-line file",
@@ -34,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    if let Err(error) = Config::parse(Path::new("dynhost.conf"), text) {
+    if let Err(error) = Config::parse(Path::new("dynhost.conf"), data) {
         assert_error_is_one_line(&error);
     }
 });
@@ -68,13 +67,35 @@ fn check_sections(sections: &[Section]) {
                 }
             };
             for value in values {
-                assert!(
-                    !value
-                        .chars()
-                        .any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r')),
-                    "control character in {value:?}"
-                );
+                assert!(!value.contains(&0), "NUL in {value:?}");
             }
+        }
+    }
+}
+
+/// Properties of libuci's reading that hold for any file it accepts.
+fn check_libuci_rules(data: &[u8], sections: &[Section]) {
+    // A comment line of any bytes but NUL and newline, in front, changes nothing.
+    let comment: Vec<u8> = data
+        .iter()
+        .map(|&byte| if matches!(byte, 0 | b'\n') { b'?' } else { byte })
+        .take(64)
+        .collect();
+    let commented = [b"#".as_slice(), &comment, b"\n", data].concat();
+    assert_eq!(
+        uci::parse(&commented).as_ref().ok(),
+        Some(&sections.to_vec()),
+        "a comment changed the reading"
+    );
+    // An empty option after the file never deletes nor moves anything, whatever section it
+    // lands in; the text may not read at all (the file may end in a `;`). Only after a whole
+    // last line: a backslash and a CR ending the file keep the CR, and lose it before a LF.
+    if !data.ends_with(b"\n") {
+        return;
+    }
+    for empty in [&b"\noption x ''\n"[..], b"\noption x\n"] {
+        if let Ok(again) = uci::parse([data, empty].concat()) {
+            assert_eq!(again, sections, "an empty option changed the reading");
         }
     }
 }

@@ -9,14 +9,14 @@
 //! taken from `libc` (`size_of`, `offset_of!`). The parser is built from small pieces that never
 //! panic and never hand out bytes beyond what they were given:
 //!
-//! - [`wire`]: [`Messages`](wire::Messages) splits a datagram into messages, and
+//! - [`wire`]: [`Messages`] splits a datagram into messages, and
 //!   [`Attributes`](wire::Attributes) a message into attributes, both framed by the same code;
 //!   neither yields anything that runs past its container: that is an error, after which they
-//!   yield nothing more. [`Reply`](wire::Reply) checks the framing of a whole reply, datagram by
-//!   datagram (sequence number, port, `NLMSG_DONE`, `NLMSG_ERROR`, `NLM_F_DUMP_INTR`), and hands
-//!   each data message to a [`Gather`](wire::Gather);
-//! - [`dump`]: the gatherers, [`AddressGather`](dump::AddressGather) and
-//!   [`RouteGather`](dump::RouteGather), pure functions of the bytes.
+//!   yield nothing more. [`Reply`] checks the framing of a whole reply, datagram by datagram
+//!   (sequence number, port, `NLMSG_DONE`, `NLMSG_ERROR`, `NLM_F_DUMP_INTR`), and hands each
+//!   data message to a [`Gather`];
+//! - [`dump`]: the gatherers, [`AddressGather`] and [`RouteGather`], pure functions of the
+//!   bytes.
 
 #![forbid(unsafe_code)]
 
@@ -37,7 +37,11 @@ use dump::{AddressGather, RouteGather};
 use wire::{dump_request, family_header, u32_at, Dump, Gather, Messages, Reply};
 
 /// The candidates of `family` on `device` (kernel device name), from an RTM_GETADDR dump.
-pub fn addresses(device: &str, family: Family, timeout: Duration) -> Result<Vec<Candidate>, Error> {
+pub(crate) fn addresses(
+    device: &str,
+    family: Family,
+    timeout: Duration,
+) -> Result<Vec<Candidate>, Error> {
     let index = sys::interface_index(device).map_err(|error| match error.raw_os_error() {
         Some(libc::ENODEV) => Error::Address(format!("device {} does not exist", excerpt(device))),
         _ => Error::Address(format!(
@@ -54,7 +58,10 @@ pub fn addresses(device: &str, family: Family, timeout: Duration) -> Result<Vec<
 
 /// The device of `family`'s default route in the main table (lowest metric wins), None when
 /// there is none.
-pub fn default_route_device(family: Family, timeout: Duration) -> Result<Option<String>, Error> {
+pub(crate) fn default_route_device(
+    family: Family,
+    timeout: Duration,
+) -> Result<Option<String>, Error> {
     let gathered = run_dump(Dump::Routes, family, timeout, || RouteGather::new(family))?;
     gathered
         .best
@@ -89,7 +96,7 @@ pub fn changed_devices(datagram: &[u8]) -> Result<Vec<u32>, Error> {
 }
 
 /// The index of `device`, `None` when it does not exist (now).
-pub fn device_index(device: &str) -> Option<u32> {
+pub(crate) fn device_index(device: &str) -> Option<u32> {
     sys::interface_index(device).ok()
 }
 

@@ -1,14 +1,14 @@
 //! Where a record's current address comes from: each source lists candidates, and the
 //! publishing rules (`crate::rules`) pick the one to publish.
 
-mod command;
+mod child;
 pub mod netifd;
 mod netlink;
 mod script;
 mod ubus;
 mod web;
 
-pub use netlink::default_route_addresses;
+pub(crate) use netlink::default_route_addresses;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -19,13 +19,13 @@ use crate::rules::{self, Candidate, Choice};
 use crate::transport::Transport;
 
 /// What a source found, and where it looked (for messages).
-pub struct Detection {
+pub(crate) struct Detection {
     pub place: String,
     pub candidates: Vec<Candidate>,
 }
 
 /// Lists the candidates for `record` from its configured source.
-pub fn detect(
+pub(crate) fn detect(
     record: &Record,
     timeout: Duration,
     transport: &mut dyn Transport,
@@ -34,15 +34,15 @@ pub fn detect(
     match &record.source {
         Source::Ubus => Ok(Detection {
             place: format!("interface '{}'", record.interface),
-            candidates: ubus::candidates(&record.interface, family, record.ipv6_suffix, timeout)?,
+            candidates: ubus::candidates(
+                &record.interface,
+                family,
+                record.ipv6_suffix,
+                &record.prefix_interface,
+                timeout,
+            )?,
         }),
-        Source::Netlink { device } => netlink::detect(
-            device.as_deref(),
-            &record.interface,
-            family,
-            record.ipv6_suffix,
-            timeout,
-        ),
+        Source::Netlink { device } => netlink::detect(device.as_deref(), record, timeout),
         Source::Web { check_url } => {
             let url = check_url.as_deref().unwrap_or(web::default_url(family));
             Ok(Detection {
@@ -61,7 +61,7 @@ pub fn detect(
 }
 
 /// The publishing rules applied to what `record`'s source found; `published` is kept while fit.
-pub fn choose(record: &Record, detection: Detection, published: Option<IpAddr>) -> Choice {
+pub(crate) fn choose(record: &Record, detection: Detection, published: Option<IpAddr>) -> Choice {
     let web_would_help = !matches!(record.source, Source::Web { .. });
     rules::choose(
         record.family,
@@ -70,17 +70,4 @@ pub fn choose(record: &Record, detection: Detection, published: Option<IpAddr>) 
         published,
         web_would_help,
     )
-}
-
-/// The address to publish for `record` now.
-pub fn current_address(
-    record: &Record,
-    published: Option<IpAddr>,
-    timeout: Duration,
-    transport: &mut dyn Transport,
-) -> Result<IpAddr, Error> {
-    let detection = detect(record, timeout, transport)?;
-    choose(record, detection, published)
-        .outcome
-        .map_err(Error::Address)
 }

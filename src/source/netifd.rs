@@ -70,9 +70,29 @@ pub struct AddressEntry<A> {
     /// name.
     #[serde(default)]
     pub assigned: BTreeMap<String, Network>,
-    /// Only in an assignment: the router's own address in the share, once it has one.
-    #[serde(rename = "local-address", default)]
+    /// Only in an assignment: the router's own address in the share, once it has one. netifd
+    /// writes an empty object while the address is not in place (the LAN device has IPv6 off):
+    /// that is `None`, not a malformed reply.
+    #[serde(rename = "local-address", default, deserialize_with = "local_address")]
     pub local_address: Option<Network>,
+}
+
+/// `local-address`: `{}` (or either field missing) is no address.
+fn local_address<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Network>, D::Error> {
+    #[derive(Deserialize)]
+    struct Partial {
+        address: Option<Ipv6Addr>,
+        mask: Option<u8>,
+    }
+    let partial = Option::<Partial>::deserialize(deserializer)?;
+    Ok(partial.and_then(|partial| {
+        Some(Network {
+            address: partial.address?,
+            mask: partial.mask?,
+        })
+    }))
 }
 
 impl<A: Copy + Into<IpAddr>> AddressEntry<A> {
@@ -204,23 +224,31 @@ pub(super) const DUMP_CALL: &str = "network.interface dump";
 // Candidates
 
 /// The candidates of `family` for `interface` from its parsed `status`. `dump` is called only
-/// when the addresses must be looked for on the interfaces the delegated prefix was given to
+/// when the address must be looked for on the interface the delegated prefix was shared with
 /// (an IPv6 WAN with a prefix and no address of its own).
 ///
-/// With `suffix` (an interface identifier), the candidates are the current prefixes joined with
-/// it: the address of a server on the LAN.
+/// `prefix_interface` names the interface whose share of a delegated prefix holds the address
+/// (the LAN the host is on): with `suffix` (an interface identifier), the candidates are that
+/// share joined with it, the address of a server on that LAN; without, and when the WAN has no
+/// address of its own, the router's own address in that share.
 pub fn extract(
     interface: &str,
     family: Family,
     suffix: Option<Ipv6Addr>,
+    prefix_interface: &str,
     status: &Status,
     dump: impl FnOnce() -> Result<InterfaceDump, Error>,
 ) -> Result<Vec<Candidate>, Error> {
     check_up(interface, status)?;
+    let delegation = Delegation {
+        interface,
+        prefix_interface,
+        prefixes: &status.ipv6_prefixes,
+    };
     match (family, suffix) {
         (Family::Ipv4, _) => Ok(ipv4_candidates(interface, status)),
-        (Family::Ipv6, Some(suffix)) => suffixed_candidates(interface, status, suffix),
-        (Family::Ipv6, None) => ipv6_candidates(interface, status, dump),
+        (Family::Ipv6, Some(suffix)) => suffixed_candidates(&delegation, status, suffix),
+        (Family::Ipv6, None) => ipv6_candidates(&delegation, status, dump),
     }
 }
 
@@ -315,13 +343,58 @@ fn entry_candidates<A: Copy + Into<IpAddr>>(
         .collect()
 }
 
+/// `2001:db8:1200::/56, ...`
+fn listed(entries: &[AddressEntry<Ipv6Addr>]) -> String {
+    entries
+        .iter()
+        .map(|entry| format!("{}/{}", entry.address, entry.mask))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The prefixes delegated to `interface` and the interface whose share of them is wanted.
+struct Delegation<'a> {
+    interface: &'a str,
+    prefix_interface: &'a str,
+    prefixes: &'a [AddressEntry<Ipv6Addr>],
+}
+
+impl Delegation<'_> {
+    /// `prefix_interface`'s share of `prefix`, if it got one.
+    fn share<'p>(&self, prefix: &'p AddressEntry<Ipv6Addr>) -> Option<&'p Network> {
+        prefix.assigned.get(self.prefix_interface)
+    }
+
+    /// Why no candidate came from `prefix_interface`'s share, naming the interfaces that have
+    /// a share instead.
+    fn no_share(&self) -> String {
+        let mut sharers: Vec<String> = self
+            .prefixes
+            .iter()
+            .flat_map(|prefix| prefix.assigned.keys().map(|name| identifier(name)))
+            .collect();
+        sharers.sort_unstable();
+        sharers.dedup();
+        format!(
+            "interface '{}' (option prefix_interface) has no share of {}'s delegated prefix {}; \
+             the interfaces that have one: {}; set option prefix_interface to one of them",
+            self.prefix_interface,
+            self.interface,
+            listed(self.prefixes),
+            sharers.join(", ")
+        )
+    }
+}
+
 /// The interface's own IPv6 addresses; failing those, the router's own addresses in the
-/// prefixes the interface holds or delegated to other interfaces.
+/// shares of delegated prefixes it holds, or in `prefix_interface`'s share of the prefixes
+/// delegated to it.
 fn ipv6_candidates(
-    interface: &str,
+    delegation: &Delegation,
     status: &Status,
     dump: impl FnOnce() -> Result<InterfaceDump, Error>,
 ) -> Result<Vec<Candidate>, Error> {
+    let interface = delegation.interface;
     if !status.ipv6_addresses.is_empty() {
         let origin = format!("interface {interface}");
         return Ok(entry_candidates(
@@ -334,64 +407,73 @@ fn ipv6_candidates(
     let own_shares = local_addresses(&status.ipv6_assignments, None, |_| {
         format!("interface {interface}, its share of a delegated prefix")
     });
-    if !own_shares.is_empty() || status.ipv6_prefixes.is_empty() {
+    if !own_shares.is_empty() {
         return Ok(own_shares);
     }
-    // A WAN side with a delegated prefix and no address (PPPoE's wan_6): the router's address
-    // is on the interfaces that got a share of the prefix.
-    let prefixes = status
-        .ipv6_prefixes
-        .iter()
-        .map(|prefix| format!("{}/{}", prefix.address, prefix.mask))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut sharers: Vec<&str> = status
-        .ipv6_prefixes
-        .iter()
-        .flat_map(|prefix| prefix.assigned.keys().map(String::as_str))
-        .collect();
-    sharers.sort_unstable();
-    sharers.dedup();
-    if sharers.is_empty() {
+    if delegation.prefixes.is_empty() {
+        if status.ipv6_assignments.is_empty() {
+            return Ok(own_shares);
+        }
         return Err(Error::Address(format!(
-            "interface '{interface}' has no IPv6 address of its own, and its delegated prefix \
-             {prefixes} is assigned to no interface: assign it to lan (option ip6assign) or set \
-             option ipv6_suffix to publish the address of a host on the LAN"
+            "interface '{interface}' has no IPv6 address of its own, not even in its shares \
+             {} of a delegated prefix (is IPv6 off on its device?)",
+            listed(&status.ipv6_assignments)
         )));
     }
-    let dump = dump()?;
-    let mut found = Vec::new();
-    for prefix in &status.ipv6_prefixes {
-        for sharer in prefix.assigned.keys() {
-            let Some(shared) = dump.interface.iter().find(|i| &i.interface == sharer) else {
-                continue;
-            };
-            found.extend(local_addresses(
-                &shared.ipv6_assignments,
-                Some(prefix),
-                |_| {
-                    let sharer = identifier(sharer);
-                    format!("{sharer}'s share of the prefix delegated to {interface}")
-                },
-            ));
-        }
+    // A WAN side with a delegated prefix and no address (PPPoE's wan_6): the router's address
+    // is on the interface that got a share of the prefix.
+    let prefix_interface = delegation.prefix_interface;
+    let held: Vec<&AddressEntry<Ipv6Addr>> = delegation
+        .prefixes
+        .iter()
+        .filter(|prefix| delegation.share(prefix).is_some())
+        .collect();
+    if held.is_empty() {
+        let shared = delegation.prefixes.iter().any(|p| !p.assigned.is_empty());
+        return Err(Error::Address(if shared {
+            format!(
+                "interface '{interface}' has no IPv6 address of its own, and {}",
+                delegation.no_share()
+            )
+        } else {
+            format!(
+                "interface '{interface}' has no IPv6 address of its own, and its delegated \
+                 prefix {} is assigned to no interface: assign it to {prefix_interface} (option \
+                 ip6assign) or set option ipv6_suffix to publish the address of a host on the LAN",
+                listed(delegation.prefixes)
+            )
+        }));
     }
+    let dump = dump()?;
+    let shares = dump
+        .interface
+        .iter()
+        .find(|i| i.interface == prefix_interface)
+        .map_or(&[][..], |i| &i.ipv6_assignments);
+    let found: Vec<Candidate> = held
+        .iter()
+        .flat_map(|prefix| {
+            local_addresses(shares, Some(prefix), |_| {
+                format!(
+                    "{prefix_interface}'s share of {interface}'s delegated prefix {}/{}",
+                    prefix.address, prefix.mask
+                )
+            })
+        })
+        .collect();
     if found.is_empty() {
         return Err(Error::Address(format!(
-            "interface '{interface}' has no IPv6 address of its own, and {} has no address \
-             in its share of the delegated prefix {prefixes} yet",
-            sharers
-                .iter()
-                .map(|sharer| identifier(sharer))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "interface '{interface}' has no IPv6 address of its own, and {prefix_interface} has \
+             no address in its share of the delegated prefix {} yet (is IPv6 off on its device?)",
+            listed(delegation.prefixes)
         )));
     }
     Ok(found)
 }
 
 /// The router's own addresses in `assignments`, only those within `parent` when given;
-/// lifetimes from the assignment, else from `parent`.
+/// lifetimes from the assignment, else from `parent`. A share without a local address has
+/// none to offer.
 fn local_addresses(
     assignments: &[AddressEntry<Ipv6Addr>],
     parent: Option<&AddressEntry<Ipv6Addr>>,
@@ -423,28 +505,34 @@ fn local_addresses(
         .collect()
 }
 
-/// The current prefixes joined with `suffix`: the shares of each delegated prefix given to
-/// other interfaces (the LAN where the host lives), or the whole prefix when it is not shared;
+/// The current prefixes joined with `suffix`: `prefix_interface`'s share of each delegated
+/// prefix (the LAN where the host lives), or the whole prefix when nothing got a share of it;
 /// on a LAN-side interface, its own shares.
 fn suffixed_candidates(
-    interface: &str,
+    delegation: &Delegation,
     status: &Status,
     suffix: Ipv6Addr,
 ) -> Result<Vec<Candidate>, Error> {
+    let interface = delegation.interface;
     let mut prefixes = Vec::new();
-    for prefix in &status.ipv6_prefixes {
+    for prefix in delegation.prefixes {
         let lifetimes = prefix.lifetimes();
         if prefix.assigned.is_empty() {
-            let origin = format!("{interface}'s delegated");
+            let origin = format!("{interface}'s delegated prefix, shared with no interface");
             prefixes.push(candidate(prefix.network(), lifetimes, origin));
-        }
-        for (sharer, share) in &prefix.assigned {
-            let origin = format!("{}'s share of {interface}'s delegated", identifier(sharer));
+        } else if let Some(share) = delegation.share(prefix) {
+            let origin = format!(
+                "{}'s share of {interface}'s delegated prefix {}/{}",
+                delegation.prefix_interface, prefix.address, prefix.mask
+            );
             prefixes.push(candidate(share.network(), lifetimes, origin));
         }
     }
+    if prefixes.is_empty() && !delegation.prefixes.is_empty() {
+        return Err(Error::Address(delegation.no_share()));
+    }
     if prefixes.is_empty() {
-        let origin = format!("{interface}'s assigned");
+        let origin = format!("{interface}'s share of a delegated prefix");
         prefixes = entry_candidates(&status.ipv6_assignments, AddressEntry::lifetimes, &origin);
     }
     if prefixes.is_empty() {
@@ -490,6 +578,53 @@ pub(crate) mod tests {
         ("wan-dhcp-pending", PENDING),
     ];
 
+    /// The outputs of OpenWrt's real netifd, unedited (see the folder's README).
+    pub(crate) mod real {
+        macro_rules! real {
+            ($name:literal) => {
+                include_str!(concat!("../../tests/fixtures/ubus/netifd-real/", $name))
+            };
+        }
+        pub(crate) const WAN6_PD: &str = real!("wan6-dhcpv6-pd-addresses.json");
+        pub(crate) const LAN: &str = real!("lan-ip6assign-64.json");
+        pub(crate) const DUMP_PD: &str = real!("dump-wan6-pd-lan.json");
+        pub(crate) const WAN6_PREFIX_ONLY: &str = real!("wan6-prefix-only.json");
+        pub(crate) const LAN_PREFIX_ONLY: &str = real!("lan-prefix-only.json");
+        pub(crate) const DUMP_PREFIX_ONLY: &str = real!("dump-wan6-prefix-only.json");
+        pub(crate) const WAN6_LAN_AND_GUEST: &str = real!("wan6-pd-lan-and-guest.json");
+        pub(crate) const DUMP_LAN_AND_GUEST: &str = real!("dump-lan-and-guest.json");
+        pub(crate) const GUEST_IPV6_OFF: &str = real!("guest-ipv6-off.json");
+        pub(crate) const DUMP_GUEST_IPV6_OFF: &str =
+            real!("dump-guest-ipv6-off-empty-local-address.json");
+
+        pub(crate) const STATUSES: [&str; 6] = [
+            WAN6_PD,
+            LAN,
+            WAN6_PREFIX_ONLY,
+            LAN_PREFIX_ONLY,
+            WAN6_LAN_AND_GUEST,
+            GUEST_IPV6_OFF,
+        ];
+        pub(crate) const DUMPS: [&str; 4] = [
+            DUMP_PD,
+            DUMP_PREFIX_ONLY,
+            DUMP_LAN_AND_GUEST,
+            DUMP_GUEST_IPV6_OFF,
+        ];
+
+        /// One interface's status as the dump `dump` shows it.
+        pub(crate) fn dumped(dump: &str, interface: &str) -> String {
+            let dump: serde_json::Value = serde_json::from_str(dump).expect("fixture");
+            let found = dump["interface"]
+                .as_array()
+                .expect("interfaces")
+                .iter()
+                .find(|i| i["interface"] == interface)
+                .expect("the interface is in the dump");
+            found.to_string()
+        }
+    }
+
     pub(crate) fn ip(text: &str) -> IpAddr {
         text.parse().expect("test address")
     }
@@ -511,6 +646,7 @@ pub(crate) mod tests {
         DUMP.replace("2001:db8:1200::", "2001:db8:abcd:1200::")
     }
 
+    /// The candidates with the default `prefix_interface`, lan.
     fn found(
         interface: &str,
         family: Family,
@@ -518,11 +654,29 @@ pub(crate) mod tests {
         text: &str,
         dump: Option<&str>,
     ) -> Result<Vec<Candidate>, String> {
+        found_in("lan", interface, family, suffix, text, dump)
+    }
+
+    fn found_in(
+        prefix_interface: &str,
+        interface: &str,
+        family: Family,
+        suffix: Option<Ipv6Addr>,
+        text: &str,
+        dump: Option<&str>,
+    ) -> Result<Vec<Candidate>, String> {
         let status = parse_status(interface, text).map_err(|e| e.to_string())?;
-        extract(interface, family, suffix, &status, || match dump {
-            Some(dump) => parse_dump(dump),
-            None => no_dump(),
-        })
+        extract(
+            interface,
+            family,
+            suffix,
+            prefix_interface,
+            &status,
+            || match dump {
+                Some(dump) => parse_dump(dump),
+                None => no_dump(),
+            },
+        )
         .map_err(|e| e.to_string())
     }
 
@@ -797,7 +951,7 @@ pub(crate) mod tests {
                 preferred: Some(1795),
                 valid: Some(3595),
                 flags: Flags::default(),
-                origin: "lan's share of the prefix delegated to wan_6".into(),
+                origin: "lan's share of wan_6's delegated prefix 2001:db8:abcd:1200::/56".into(),
             }]
         );
     }
@@ -865,12 +1019,9 @@ pub(crate) mod tests {
     fn interface_names_from_the_reply_cannot_break_a_line() {
         let status = r#"{"up":true,"ipv6-prefix":[{"address":"::","mask":6,"assigned":{"\n":{"address":"::","mask":4}}}]}"#;
         let one_line = |text: &str| !text.contains(char::is_control);
-        let suffixed = found("wan", Family::Ipv6, Some(suffix("::1:2:3:4")), status, None)
-            .expect("a prefix to join");
-        assert!(!suffixed.is_empty());
-        for candidate in suffixed {
-            assert!(one_line(&candidate.origin), "{:?}", candidate.origin);
-        }
+        let error = found("wan", Family::Ipv6, Some(suffix("::1:2:3:4")), status, None)
+            .expect_err("no share for lan");
+        assert!(one_line(&error), "{error:?}");
         let no_sharer = r#"{"interface":[]}"#;
         let error = found("wan", Family::Ipv6, None, status, Some(no_sharer)).unwrap_err();
         assert!(one_line(&error), "{error:?}");
@@ -879,7 +1030,7 @@ pub(crate) mod tests {
     #[test]
     fn a_failing_dump_is_reported() {
         let status = status(PD_ONLY);
-        let error = extract("wan_6", Family::Ipv6, None, &status, || {
+        let error = extract("wan_6", Family::Ipv6, None, "lan", &status, || {
             Err(Error::Address("dump failed".into()))
         })
         .unwrap_err();
@@ -948,6 +1099,222 @@ pub(crate) mod tests {
         );
     }
 
+    // --- the real netifd -----------------------------------------------------------------------
+
+    #[test]
+    fn every_real_reply_parses() {
+        for text in real::STATUSES {
+            assert!(
+                status_from(text).is_ok(),
+                "{}",
+                status_from(text).unwrap_err()
+            );
+        }
+        for text in real::DUMPS {
+            let dump = parse_dump(text).map_err(|e| e.to_string());
+            assert!(dump.is_ok(), "{dump:?}");
+        }
+        // netifd's empty local-address, while guest's device has IPv6 off, is no address.
+        let guest = status(real::GUEST_IPV6_OFF);
+        assert_eq!(guest.ipv6_assignments.len(), 2);
+        assert!(guest
+            .ipv6_assignments
+            .iter()
+            .all(|a| a.local_address.is_none()));
+        let lan = status(real::LAN);
+        assert_eq!(
+            lan.ipv6_assignments[0].local_address.map(|l| l.address),
+            Some("2001:db8:1200::1".parse().expect("address"))
+        );
+        // Half an address is none either, and a wrong type is still malformed.
+        for (local, none) in [(r#"{"mask":64}"#, true), (r#"{"address":"::1"}"#, true)] {
+            let text = format!(
+                r#"{{"up":true,"ipv6-prefix-assignment":[{{"address":"2001:db8::","mask":64,"local-address":{local}}}]}}"#
+            );
+            let parsed = status(&text);
+            assert_eq!(parsed.ipv6_assignments[0].local_address.is_none(), none);
+        }
+        let text = edited(real::LAN, |v| {
+            v["ipv6-prefix-assignment"][0]["local-address"] = serde_json::json!([])
+        });
+        assert!(status_from(&text).unwrap_err().contains("malformed JSON"));
+    }
+
+    #[test]
+    fn real_wan6_publishes_its_global_address() {
+        let candidates = found("wan6", Family::Ipv6, None, real::WAN6_PD, None).expect("found");
+        let choice = rules::choose(Family::Ipv6, "wan6", candidates, None, true);
+        assert_eq!(choice.outcome, Ok(ip("2001:db8:0:ff00::1a2b")));
+    }
+
+    /// netifd gave guest the /64 at offset 0 and lan the next: the suffix goes to lan's, the
+    /// `prefix_interface`, whatever the names' order.
+    #[test]
+    fn real_suffix_goes_to_the_prefix_interfaces_share() {
+        let joined = |lan| {
+            found_in(
+                lan,
+                "wan6",
+                Family::Ipv6,
+                Some(suffix("::1:2:3:4")),
+                real::WAN6_LAN_AND_GUEST,
+                None,
+            )
+        };
+        let candidates = joined("lan").expect("found");
+        assert_eq!(
+            candidates,
+            [Candidate {
+                address: ip("2001:db8:1200:1:1:2:3:4"),
+                prefix_len: 128,
+                preferred: Some(1797),
+                valid: Some(3597),
+                flags: Flags::default(),
+                origin: "prefix 2001:db8:1200:1::/64 (lan's share of wan6's delegated prefix \
+                         2001:db8:1200::/56) with the suffix"
+                    .into(),
+            }]
+        );
+        assert_eq!(
+            addresses(&joined("guest").expect("found")),
+            [ip("2001:db8:1200:0:1:2:3:4")]
+        );
+        assert_eq!(
+            joined("iot"),
+            Err(
+                "no usable address: interface 'iot' (option prefix_interface) has no share of \
+                 wan6's delegated prefix 2001:db8:1200::/56; the interfaces that have one: \
+                 guest, lan; set option prefix_interface to one of them"
+                    .into()
+            )
+        );
+        // The single-LAN router as before.
+        let candidates = found(
+            "wan6",
+            Family::Ipv6,
+            Some(suffix("::5")),
+            real::WAN6_PD,
+            None,
+        );
+        assert_eq!(
+            addresses(&candidates.expect("found")),
+            [ip("2001:db8:1200::5")]
+        );
+    }
+
+    #[test]
+    fn real_prefix_only_wan6_publishes_the_prefix_interfaces_address() {
+        let candidates = found(
+            "wan6",
+            Family::Ipv6,
+            None,
+            real::WAN6_PREFIX_ONLY,
+            Some(real::DUMP_PREFIX_ONLY),
+        )
+        .expect("found");
+        assert_eq!(addresses(&candidates), [ip("2001:db8:1200::1")]);
+        assert_eq!(
+            candidates[0].origin,
+            "lan's share of wan6's delegated prefix 2001:db8:1200::/56"
+        );
+        // Two LANs, one with IPv6 off and an empty local-address: lan's address all the same.
+        let wan6 = real::dumped(real::DUMP_GUEST_IPV6_OFF, "wan6");
+        let ask = |lan| {
+            found_in(
+                lan,
+                "wan6",
+                Family::Ipv6,
+                None,
+                &wan6,
+                Some(real::DUMP_GUEST_IPV6_OFF),
+            )
+        };
+        assert_eq!(
+            addresses(&ask("lan").expect("found")),
+            [ip("2001:db8:1200:1::1")]
+        );
+        assert_eq!(
+            ask("guest"),
+            Err(
+                "no usable address: interface 'wan6' has no IPv6 address of its own, and guest \
+                 has no address in its share of the delegated prefix 2001:db8:1200::/56 yet (is \
+                 IPv6 off on its device?)"
+                    .into()
+            )
+        );
+        let error = ask("iot").unwrap_err();
+        assert!(
+            error.contains(
+                "interface 'iot' (option prefix_interface) has no share of wan6's delegated \
+                 prefix 2001:db8:1200::/56; the interfaces that have one: guest, lan"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn real_lan_side_interfaces() {
+        let candidates = found("lan", Family::Ipv6, None, real::LAN, None).expect("found");
+        let choice = rules::choose(Family::Ipv6, "lan", candidates, None, true);
+        assert_eq!(choice.outcome, Ok(ip("2001:db8:1200::1")));
+        // guest's device has IPv6 off: no address, said so; its prefix still takes a suffix.
+        assert_eq!(
+            found("guest", Family::Ipv6, None, real::GUEST_IPV6_OFF, None),
+            Err(
+                "no usable address: interface 'guest' has no IPv6 address of its own, not \
+                 even in its shares 2001:db8:1200::/64, fd12:3456:789a::/64 of a delegated \
+                 prefix (is IPv6 off on its device?)"
+                    .into()
+            )
+        );
+        let joined = found(
+            "guest",
+            Family::Ipv6,
+            Some(suffix("::1:2:3:4")),
+            real::GUEST_IPV6_OFF,
+            None,
+        );
+        assert_eq!(
+            addresses(&joined.expect("found")),
+            [
+                ip("2001:db8:1200:0:1:2:3:4"),
+                ip("fd12:3456:789a:0:1:2:3:4")
+            ]
+        );
+        let ipv4 = found("guest", Family::Ipv4, None, real::GUEST_IPV6_OFF, None);
+        assert_eq!(addresses(&ipv4.expect("found")), [ip("192.168.2.1")]);
+    }
+
+    /// Two delegated prefixes with the same lifetimes, each with a share for lan: a tie, told
+    /// as one, won by the one netifd lists first.
+    #[test]
+    fn real_tie_between_two_prefixes_is_told_as_a_tie() {
+        let text = edited(real::WAN6_LAN_AND_GUEST, |value| {
+            let mut second = value["ipv6-prefix"][0].clone();
+            second["address"] = "2001:db8:3400::".into();
+            second["assigned"] = serde_json::json!({
+                "lan": {"address": "2001:db8:3400::", "mask": 64}
+            });
+            value["ipv6-prefix"]
+                .as_array_mut()
+                .expect("array")
+                .push(second);
+        });
+        let candidates =
+            found("wan6", Family::Ipv6, Some(suffix("::1:2:3:4")), &text, None).expect("found");
+        let choice = rules::choose(Family::Ipv6, "interface 'wan6'", candidates, None, true);
+        assert_eq!(choice.outcome, Ok(ip("2001:db8:1200:1:1:2:3:4")));
+        let reasons: Vec<String> = choice.assessed.iter().map(|(_, v)| v.reason()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "a tie of 2 addresses with the same lifetimes (preferred 1797 s, valid 3597 s): \
+                 the first listed wins",
+                "tied with another fit address with the same lifetimes, which is listed first"
+            ]
+        );
+    }
+
     // --- the suffix ----------------------------------------------------------------------------
 
     #[test]
@@ -968,8 +1335,8 @@ pub(crate) mod tests {
                 preferred: Some(1795),
                 valid: Some(3595),
                 flags: Flags::default(),
-                origin: "lan's share of wan6's delegated prefix 2001:db8:1200::/60 with the \
-                         suffix"
+                origin: "prefix 2001:db8:1200::/60 (lan's share of wan6's delegated prefix \
+                         2001:db8:1200::/56) with the suffix"
                     .into(),
             }]
         );
@@ -982,7 +1349,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn suffix_joins_every_share_and_unshared_prefix() {
+    fn suffix_joins_prefix_interfaces_share_and_unshared_prefixes() {
         let text = edited(DHCPV6_PD, |value| {
             value["ipv6-prefix"][0]["assigned"]["guest"] =
                 serde_json::json!({"address": "2001:db8:1210::", "mask": 64});
@@ -995,21 +1362,24 @@ pub(crate) mod tests {
                 .expect("array")
                 .push(unshared);
         });
-        let candidates =
-            found("wan6", Family::Ipv6, Some(suffix("::5")), &text, None).expect("found");
+        let joined = |lan| {
+            found_in(lan, "wan6", Family::Ipv6, Some(suffix("::5")), &text, None).expect("found")
+        };
+        let candidates = joined("lan");
         assert_eq!(
             addresses(&candidates),
-            [
-                ip("2001:db8:1210::5"),
-                ip("2001:db8:1200::5"),
-                ip("2001:db8:5500::5")
-            ]
+            [ip("2001:db8:1200::5"), ip("2001:db8:5500::5")]
         );
         assert_eq!(
-            candidates[2].origin,
-            "wan6's delegated prefix 2001:db8:5500::/56 with the suffix"
+            candidates[1].origin,
+            "prefix 2001:db8:5500::/56 (wan6's delegated prefix, shared with no interface) with \
+             the suffix"
         );
-        assert_eq!(candidates[2].preferred, Some(0));
+        assert_eq!(candidates[1].preferred, Some(0));
+        assert_eq!(
+            addresses(&joined("guest")),
+            [ip("2001:db8:1210::5"), ip("2001:db8:5500::5")]
+        );
     }
 
     #[test]
@@ -1028,7 +1398,8 @@ pub(crate) mod tests {
         assert_eq!(addresses(&candidates), [ip("2001:db8:abcd:1200:1:2:3:4")]);
         assert_eq!(
             candidates[0].origin,
-            "wan_6's delegated prefix 2001:db8:abcd:1200::/56 with the suffix"
+            "prefix 2001:db8:abcd:1200::/56 (wan_6's delegated prefix, shared with no \
+             interface) with the suffix"
         );
     }
 
@@ -1046,7 +1417,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             candidates[0].origin,
-            "lan's assigned prefix 2001:db8:1200::/60 with the suffix"
+            "prefix 2001:db8:1200::/60 (lan's share of a delegated prefix) with the suffix"
         );
         let choice = rules::choose(Family::Ipv6, "lan", candidates, None, true);
         assert_eq!(choice.outcome, Ok(ip("2001:db8:1200:0:1:2:3:4")));

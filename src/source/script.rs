@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::command::{self, RunError, Stderr};
+use super::child::{self, RunError, Stderr};
 use crate::config::Family;
 use crate::error::{excerpt, Error};
 
@@ -17,7 +17,7 @@ pub fn address(command: &[String], family: Family, timeout: Duration) -> Result<
     let (program, arguments) = command
         .split_first()
         .ok_or_else(|| Error::Address("the script command is empty".into()))?;
-    let output = command::run(
+    let output = child::run(
         program,
         arguments,
         timeout,

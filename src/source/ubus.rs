@@ -5,7 +5,7 @@
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
-use super::command::{self, RunError, Stderr};
+use super::child::{self, RunError, Stderr};
 use super::netifd::{device, extract, parse_dump, parse_status, status_call, DUMP_CALL};
 use crate::config::Family;
 use crate::error::Error;
@@ -16,14 +16,16 @@ const UBUS: &str = "ubus";
 /// A status is about 2 KB and a dump of many interfaces tens of KB: this is far more than any.
 const MAX_OUTPUT_BYTES: usize = 1 << 20;
 
-/// Candidates of `family` for the logical interface (e.g. "wan", "wan6", "wan_6").
+/// Candidates of `family` for the logical interface (e.g. "wan", "wan6", "wan_6"); see
+/// `netifd::extract` for `suffix` and `prefix_interface`.
 pub fn candidates(
     interface: &str,
     family: Family,
     suffix: Option<Ipv6Addr>,
+    prefix_interface: &str,
     timeout: Duration,
 ) -> Result<Vec<Candidate>, Error> {
-    candidates_from(UBUS, interface, family, suffix, timeout)
+    candidates_from(UBUS, interface, family, suffix, prefix_interface, timeout)
 }
 
 /// The interface's l3_device; Ok(None) when `ubus` is not on PATH at all (plain Linux), so
@@ -37,12 +39,13 @@ fn candidates_from(
     interface: &str,
     family: Family,
     suffix: Option<Ipv6Addr>,
+    prefix_interface: &str,
     timeout: Duration,
 ) -> Result<Vec<Candidate>, Error> {
     let deadline = Instant::now() + timeout;
     let text = call_status(program, interface, timeout)?;
     let status = parse_status(interface, &text)?;
-    extract(interface, family, suffix, &status, || {
+    extract(interface, family, suffix, prefix_interface, &status, || {
         let text = call(
             program,
             "network.interface",
@@ -125,7 +128,7 @@ fn call(
     timeout: Duration,
 ) -> Result<String, CallFailure> {
     let fail = |message: String| CallFailure::Other(Error::Address(message));
-    let output = command::run(
+    let output = child::run(
         program,
         &["-S", "call", object, method],
         remaining,
@@ -263,7 +266,7 @@ exec cat "{dir}/$file.json""#,
         family: Family,
         suffix: Option<Ipv6Addr>,
     ) -> Result<Vec<IpAddr>, String> {
-        candidates_from(&stand_in.ubus(), interface, family, suffix, TIMEOUT)
+        candidates_from(&stand_in.ubus(), interface, family, suffix, "lan", TIMEOUT)
             .map(|candidates| addresses(&candidates))
             .map_err(|e| e.to_string())
     }
@@ -356,6 +359,7 @@ exec cat "{dir}/$file.json""#,
             "wan",
             Family::Ipv4,
             None,
+            "lan",
             Duration::from_millis(200),
         )
         .unwrap_err();
@@ -370,7 +374,8 @@ exec cat "{dir}/$file.json""#,
     #[test]
     fn missing_ubus_is_named_and_lets_l3_device_fall_back() {
         let missing = "/nonexistent/ubus";
-        let error = candidates_from(missing, "wan", Family::Ipv4, None, TIMEOUT).unwrap_err();
+        let error =
+            candidates_from(missing, "wan", Family::Ipv4, None, "lan", TIMEOUT).unwrap_err();
         assert_eq!(
             error.to_string(),
             "no usable address: ubus not found on PATH: this does not look like OpenWrt; on \

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use crate::config::Family;
 use crate::error::{excerpt, Error};
-use crate::protocol::HttpReply;
 use crate::rules::Candidate;
-use crate::transport::{Request, Transport};
+use crate::transport::{HttpReply, Request, Transport};
 
 /// Plain-text echo services whose host names resolve to one family only, so the reply is the
 /// address of that family whatever the router prefers (documented in the README).
@@ -56,7 +55,7 @@ fn reported_address(reply: &HttpReply) -> Result<IpAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::tests::reply;
+    use crate::transport::tests::reply;
 
     #[test]
     fn the_first_line_of_a_successful_reply_is_the_address() {

@@ -43,7 +43,7 @@ pub mod ubus;
 #[allow(unused_imports)]
 pub use netns::Netns;
 #[allow(unused_imports)]
-pub use ubus::FakeUbus;
+pub use ubus::{dumped_status, FakeUbus};
 
 /// The crate version, as `dynhost --version` and the User-Agent must show it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -637,12 +637,17 @@ impl MockServer {
         cert: ServerCert,
         responder: impl FnMut(&Request) -> Reply + Send + 'static,
     ) -> MockServer {
-        MockServer::start_at(
-            "127.0.0.1:0".parse().unwrap(),
-            Some(ns.open()),
-            cert,
-            responder,
-        )
+        MockServer::start_in_file(ns.open(), cert, responder)
+    }
+
+    /// [`MockServer::start_in`] for a namespace known by an open handle (e.g.
+    /// `/proc/<pid>/ns/net` of a process that lives in it).
+    pub fn start_in_file(
+        netns: File,
+        cert: ServerCert,
+        responder: impl FnMut(&Request) -> Reply + Send + 'static,
+    ) -> MockServer {
+        MockServer::start_at("127.0.0.1:0".parse().unwrap(), Some(netns), cert, responder)
     }
 
     /// A server on a given port (e.g. one from [`unused_port`] that was refused before).
@@ -846,8 +851,13 @@ impl Drop for MockServer {
     }
 }
 
-fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + WAIT_TIMEOUT;
+pub fn wait_until(condition: impl FnMut() -> bool) -> bool {
+    wait_within(WAIT_TIMEOUT, condition)
+}
+
+/// Polls `condition` every 10 ms for up to `limit`; whether it became true.
+pub fn wait_within(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
     loop {
         if condition() {
             return true;

@@ -186,6 +186,18 @@ impl FakeUbus {
     }
 }
 
+/// One interface's status as the reply of `network.interface dump` shows it (the dump's
+/// entries are the statuses plus the name), for a test that needs both from one moment.
+pub fn dumped_status(dump: &str, interface: &str) -> String {
+    let dump: serde_json::Value =
+        serde_json::from_str(dump).unwrap_or_else(|e| panic!("the dump is no JSON: {e}"));
+    dump["interface"]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i["interface"] == interface))
+        .unwrap_or_else(|| panic!("no interface {interface:?} in the dump"))
+        .to_string()
+}
+
 /// A reply file: the exit status on the first line, then the document.
 fn write_reply(path: &Path, json: &str, code: u8) {
     write_file(path, format!("{code}\n{json}").as_bytes(), 0o644);

@@ -87,7 +87,8 @@ test('each source shows its own options, and the IPv6 suffix only where dynhost 
 		for (const source of ['ubus', 'netlink', 'web', 'script'])
 			for (const o of records.children) {
 				const expected = o.option in onlyFor ? onlyFor[o.option] === source
-					: o.option === 'ipv6_suffix' ? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
+					: ['ipv6_suffix', 'prefix_interface'].includes(o.option)
+						? family === 'ipv6' && ['ubus', 'netlink'].includes(source)
 					: true;
 				assert.equal(shows(o, { family, source }), expected, `${o.option} with ${family}/${source}`);
 			}
@@ -128,14 +129,17 @@ const CASES = {
 			'\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9']
 	},
 	server: {
-		good: ['', 'https://dns.eu.ovhapis.com', 'https://127.0.0.1:8443', 'https://dns.example/base/', 'https://a?b'],
-		bad: ['http://dns.eu.ovhapis.com', 'dns.eu.ovhapis.com', 'HTTP://dns.eu.ovhapis.com', 'HTTPS://dns.example',
+		good: ['', 'https://dns.eu.ovhapis.com', 'https://127.0.0.1:8443', 'https://dns.example/',
+			'https://[2001:db8::1]:8443'],
+		bad: ['https://dns.example/base/', 'https://a?b', 'https://dns.example#x', 'https://u:p@dns.example',
+			'https://dns.example:x', 'https://:8443', 'http://dns.eu.ovhapis.com', 'dns.eu.ovhapis.com', 'HTTP://dns.eu.ovhapis.com', 'HTTPS://dns.example',
 			'ftp://dns.eu.ovhapis.com', 'https://', 'https:///nic/update', 'https://?x', 'https://#x',
 			'https://dns.example/a b', ' https://dns.example', 'https://dns.example/\u00a0', 'https://dns.example/\u0007']
 	},
 	check_url: {
-		good: ['', 'https://ip.example/', 'https://api6.ipify.org/'],
-		bad: ['http://ip.example/', 'https://', 'https:///x', 'ip.example']
+		good: ['', 'https://ip.example/', 'https://api6.ipify.org/', 'https://ip.example:8443/a/b?format=text'],
+		bad: ['http://ip.example/', 'https://', 'https:///x', 'ip.example', 'https://u@ip.example/',
+			'https://ip.example/#x']
 	},
 	script: {
 		good: ['/usr/bin/my-ip', ' /usr/bin/my-ip  --v4\targ '],
@@ -147,7 +151,8 @@ const CASES = {
 		bad: ['1:2:3:4', '::1:2:3:4/64', '2001:db8::1', '::', '0::0', '::ffff:1:0:0:1', 'fe80::1%eth0', ':::1',
 			'::1::2', '::12345', '::1.2.3', '::01.2.3.4', '::1.2.3.256', '1.2.3.4', '::g', 'garbage', ' ::1',
 			'1:2:3:4:5:6:7:8:9', ':1::2', '::1:', '0:0:0:0:0:0:1.2.3.4:5']
-	}
+	},
+	prefix_interface: { good: ['', 'lan', 'srv_lan', 'guest2'], bad: ['lan-2', 'lan.2', 'my lan'] }
 };
 
 // The option's validator as the form calls it, checked against the one the view exposes.
@@ -189,7 +194,8 @@ const CONTEXT = {
 	device: { source: 'netlink' },
 	check_url: { source: 'web' },
 	script: { source: 'script' },
-	ipv6_suffix: { family: 'ipv6', source: 'ubus' }
+	ipv6_suffix: { family: 'ipv6', source: 'ubus' },
+	prefix_interface: { family: 'ipv6', source: 'ubus' }
 };
 const RECORD = { hostname: 'home.example.com', username: 'example.com-router', password: 'change-me' };
 
@@ -263,4 +269,69 @@ test('two enabled records for one host name and family are refused, as dynhost d
 	assert.equal(hostname.validate('new', 'home.example.com'), true);
 	map.formValues.home4 = { family: 'ipv4', enabled: '1' };
 	assert.equal(hostname.validate('home4', 'home.example.com'), true, 'editing a record does not clash with itself');
+});
+
+test('every way a record becomes enabled or changes host or family is checked for duplicates', async () => {
+	const { luci, map, records, option } = await renderedForm();
+	luci.uciData.dynhost = [
+		{ '.name': 'home', '.type': 'record', hostname: 'home.example.com', family: 'ipv4' },
+		{ '.name': 'spare', '.type': 'record', hostname: 'HOME.example.com', enabled: 'off' },
+		{ '.name': 'home6', '.type': 'record', hostname: 'home.example.com', family: 'ipv6' }
+	];
+	const enabled = option(records, 'enabled');
+	const family = option(records, 'family');
+	// The table's checkbox: its validator reads the state from the widget, not from its value.
+	assert.equal(enabled.validate('spare', '1'), true, 'still unticked');
+	map.formValues.spare = { enabled: '1' };
+	assert.match(enabled.validate('spare', '1'), /Record home already updates/);
+	map.formValues.home = { enabled: '0' };
+	assert.equal(enabled.validate('spare', '1'), true, 'the other one unticked in the same form');
+	map.formValues = {};
+	// The family list: home6 turned into an A record clashes with home.
+	assert.match(family.validate('home6', 'ipv4'), /Record home already updates/);
+	assert.equal(family.validate('home6', 'ipv6'), true);
+	// Before a save, every row's checkbox is checked again.
+	luci.calls.validations.length = 0;
+	await map.parse();
+	assert.deepEqual(luci.calls.validations, [['home', 'enabled'], ['spare', 'enabled'], ['home6', 'enabled']]);
+});
+
+test('a save writes only what the owner changed: the file keeps its own words and leaves defaults unset', async () => {
+	const { luci, records, option } = await renderedForm();
+	luci.uciData.dynhost = [
+		{ '.name': 'home', '.type': 'record', hostname: 'home.example.com', enabled: 'yes' },
+		{ '.name': 'old', '.type': 'record', hostname: 'old.example.com', enabled: 'off', family: 'ipv6', source: 'script' }
+	];
+	const write = (name, section, value) => option(records, name).write(section, value);
+	write('enabled', 'home', '1');
+	write('enabled', 'old', '0');
+	write('family', 'home', 'ipv4');
+	write('source', 'home', 'ubus');
+	write('family', 'old', 'ipv6');
+	write('source', 'old', 'script');
+	assert.deepEqual(luci.calls.writes, [], 'nothing changed');
+	write('enabled', 'home', '0');
+	write('enabled', 'old', '1');
+	write('family', 'home', 'ipv6');
+	write('source', 'old', 'web');
+	assert.deepEqual(luci.calls.writes, [['home', 'enabled', '0'], ['old', 'enabled', '1'], ['home', 'family', 'ipv6'], ['old', 'source', 'web']]);
+});
+
+test('the Records table shows words for the family and the source, not codes', async () => {
+	const { luci, records, option } = await renderedForm();
+	luci.uciData.dynhost = [
+		{ '.name': 'a', '.type': 'record' },
+		{ '.name': 'b', '.type': 'record', family: 'ipv6', source: 'script' },
+		{ '.name': 'c', '.type': 'record', family: 'ipv5', source: 'netlink' },
+		{ '.name': 'd', '.type': 'record', source: 'web' },
+		{ '.name': 'e', '.type': 'record', source: '<b>"x"</b>' }
+	];
+	const shown = (name, section) => option(records, name).textvalue(section);
+	assert.deepEqual(['a', 'b', 'c', 'd'].map((section) => [shown('family', section), shown('source', section)]), [
+		['IPv4', 'ubus (netifd)'],
+		['IPv6', 'script'],
+		['ipv5', 'netlink (kernel)'],
+		['IPv4', 'web service']
+	]);
+	assert.equal(shown('source', 'e'), '&#60;b&#62;&#34;x&#34;&#60;/b&#62;', 'LuCI sets it as HTML: escaped');
 });

@@ -10,12 +10,15 @@ const path = require('node:path');
 const VIEW = path.resolve(__dirname, '..', '..', 'openwrt', 'luci-app-dynhost',
 	'htdocs', 'luci-static', 'resources', 'view', 'dynhost', 'overview.js');
 
-// LuCI's cbi.js gives strings a printf-like format(); the view only uses %s and %d.
+// LuCI's cbi.js gives strings a printf-like format(); the view uses %s, %d and %h (HTML-escaped).
+const HTML_ESCAPES = { '&': '&#38;', '"': '&#34;', "'": '&#39;', '<': '&#60;', '>': '&#62;' };
 if (!String.prototype.format) {
 	Object.defineProperty(String.prototype, 'format', {
 		value: function(...args) {
-			return this.replace(/%([sd])/g, (_match, kind) => {
+			return this.replace(/%([sdh])/g, (_match, kind) => {
 				const value = args.shift();
+				if (kind === 'h')
+					return String(value).replace(/[&"'<>]/g, (c) => HTML_ESCAPES[c]);
 				return kind === 'd' ? String(Math.trunc(Number(value))) : String(value);
 			});
 		}
@@ -67,7 +70,7 @@ function findAll(node, predicate, found = []) {
 function makeLuci() {
 	const uciData = {};
 	const execAnswers = {};
-	const calls = { exec: [], poll: [], notifications: [], uciLoads: [] };
+	const calls = { exec: [], poll: [], notifications: [], uciLoads: [], writes: [], validations: [] };
 
 	const uci = {
 		load(config) {
@@ -106,6 +109,27 @@ function makeLuci() {
 		value(key, label) {
 			this.choices.push([key, label]);
 		}
+		// The widget of one record, when the test gave it a value in map.formValues.
+		getUIElement(sectionId) {
+			const values = this.map.formValues[sectionId] || {};
+			return this.option in values ? { getValue: () => values[this.option] } : null;
+		}
+		cbid(sectionId) {
+			return `cbid.${this.map.config}.${sectionId}.${this.option}`;
+		}
+		load(sectionId) {
+			return uci.get(this.map.config, sectionId, this.option);
+		}
+		cfgvalue(sectionId) {
+			return this.load(sectionId);
+		}
+		write(sectionId, value) {
+			calls.writes.push([sectionId, this.option, value]);
+		}
+		triggerValidation(sectionId) {
+			calls.validations.push([sectionId, this.option]);
+			return this.validate ? this.validate(sectionId, this.getUIElement(sectionId)?.getValue()) : true;
+		}
 	}
 
 	const optionClass = (kind) => ({ kind });
@@ -124,10 +148,8 @@ function makeLuci() {
 			this.children.push(option);
 			return option;
 		}
-		// What the form's widgets hold; tests set map.formValues[section][option].
-		formvalue(sectionId, option) {
-			const values = this.map.formValues[sectionId] || {};
-			return option in values ? values[option] : null;
+		cfgsections() {
+			return uci.sections(this.map.config, this.sectiontype).map((entry) => entry['.name']);
 		}
 	}
 
@@ -144,6 +166,13 @@ function makeLuci() {
 			const section = new Section(this, cls.kind, args);
 			this.sections.push(section);
 			return section;
+		}
+		// The stand-in renders no widgets: there is no element to find.
+		findElement() {
+			return null;
+		}
+		parse() {
+			return Promise.resolve();
 		}
 		render() {
 			this.root = E('div', { 'class': 'cbi-map' }, this.sections.map((section) => E('div', { 'class': 'cbi-section' }, section.title)));

@@ -48,13 +48,15 @@ test('the menu puts the page under Services and points at the view', () => {
 	assert.ok(fs.existsSync(path.join(APP, 'htdocs', 'luci-static', 'resources', 'view', entry.action.path + '.js')));
 });
 
-test('the ACL grants uci dynhost and the three commands, and nothing else', () => {
+test('the ACL grants uci dynhost, the three commands and the ubus call that runs them, and nothing else', () => {
 	const acl = JSON.parse(read(APP, 'root', 'usr', 'share', 'rpcd', 'acl.d', 'luci-app-dynhost.json'));
 	assert.deepEqual(Object.keys(acl), ['luci-app-dynhost']);
 	const grant = acl['luci-app-dynhost'];
 	assert.deepEqual(Object.keys(grant).sort(), ['description', 'read', 'write']);
 	assert.deepEqual(grant.read, {
 		file: { '/usr/bin/dynhost status -j': ['exec'], '/sbin/logread -e dynhost': ['exec'] },
+		// uhttpd forwards a browser's file.exec only with this; rpcd still checks the lines.
+		ubus: { file: ['exec'] },
 		uci: ['dynhost']
 	});
 	assert.deepEqual(grant.write, {

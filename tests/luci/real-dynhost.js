@@ -142,7 +142,17 @@ function daemonRefusal(globalOptions, recordOptions) {
 	}
 }
 
-module.exports = { dynhostBinary, realStatus, daemonRefusal, ATTEMPT, FUTURE };
+// The skip reason of a test file that needs outside tools: `missing` (what its own check found
+// lacking) or the lack of a dynhost binary, else false. Under DYNHOST_REQUIRE_TOOLS a lack is an
+// error instead.
+function skipReason(missing) {
+	const reason = missing || (dynhostBinary() ? null : 'no dynhost binary: cargo build, or set DYNHOST_BIN');
+	if (reason && process.env.DYNHOST_REQUIRE_TOOLS)
+		throw new Error('required: ' + reason);
+	return reason || false;
+}
+
+module.exports = { dynhostBinary, realStatus, daemonRefusal, skipReason, uciSection, ATTEMPT, FUTURE };
 
 if (require.main === module) {
 	const real = realStatus();

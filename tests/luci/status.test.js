@@ -11,7 +11,7 @@ const { dynhostBinary, realStatus, ATTEMPT, FUTURE } = require('./real-dynhost.j
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'status.json');
 const STATUS = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-const PROTOCOL_RS = fs.readFileSync(path.resolve(__dirname, '..', '..', 'src', 'protocol.rs'), 'utf8');
+const ERROR_RS = fs.readFileSync(path.resolve(__dirname, '..', '..', 'src', 'error.rs'), 'utf8');
 
 // Two days after the fixture's attempts: past the waits that dynhost saw as over.
 const NOW = ATTEMPT + 2 * 86400;
@@ -32,7 +32,7 @@ test('the fixture is what dynhost status -j prints', { skip: !dynhostBinary() &&
 });
 
 test('every refusal dynhost knows has words of its own', () => {
-	const codes = [...PROTOCOL_RS.matchAll(/Refusal::\w+ => "(\w+)",/g)].map((match) => match[1]);
+	const codes = [...ERROR_RS.matchAll(/Refusal::\w+ => "(\w+)",/g)].map((match) => match[1]);
 	assert.deepEqual(codes.sort(), ['abuse', 'badagent', 'badauth', 'badsys', 'nohost', 'notfqdn']);
 	const v = view();
 	for (const code of codes) {

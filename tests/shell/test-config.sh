@@ -44,7 +44,7 @@ check_eq "the init script starts the daemon" 1 "$(log_of procd | grep -c '^procd
 
 # Every option set in the file is one dynhost knows (a typo would be a warning at each start).
 known=" check_interval timeout cacert enabled hostname username password family interface "
-known="$known source device check_url script ipv6_suffix server "
+known="$known source device check_url script ipv6_suffix prefix_interface server "
 unknown=$(sed -n 's/^[ \t]*option[ \t]\{1,\}\([^ \t]*\).*/\1/p' "$FILES/dynhost.config" |
 	while read -r name; do
 		case "$known" in *" $name "*) ;; *) echo "$name" ;; esac

@@ -81,7 +81,7 @@ check_eq "start: validation registered with procd" 1 \
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[record\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')
 check_eq "start: the validation describes every record option but password" \
-	"enabled hostname username family interface source device check_url script ipv6_suffix server cacert " \
+	"enabled hostname username family interface source device check_url script ipv6_suffix prefix_interface server cacert " \
 	"$described"
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[dynhost\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')

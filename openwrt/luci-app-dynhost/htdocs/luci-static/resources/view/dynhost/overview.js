@@ -89,16 +89,39 @@ function validateDevice(value) {
 	return true;
 }
 
-// config.rs is_https_url: "https://" (lower case) then a host, nothing that starts with '/',
-// '?' or '#' right after it, and no white space or control character anywhere. Empty means the
-// default (the OVHcloud server, or the web source's echo service).
-function validateHttpsUrl(value) {
-	if (value == null || value === '')
+// config.rs check_https_url: "https://" (lower case), no white space or control character
+// anywhere, a host with an optional numeric port and no user part; then, for the server, at most
+// a '/' (originOnly), for a check_url a path and a query but no fragment. Empty means the default
+// (the OVHcloud server, or the web source's echo service).
+function httpsUrlValidator(originOnly) {
+	return function(value) {
+		if (value == null || value === '')
+			return true;
+		const noHost = _('Expecting an https:// URL with a host, such as https://dns.eu.ovhapis.com: dynhost never sends a password or trusts an address over plain HTTP');
+		if (!value.startsWith('https://') || WHITESPACE.test(value) || CONTROL.test(value))
+			return noHost;
+		const rest = value.slice('https://'.length);
+		const end = rest.search(/[\/?#]/);
+		const authority = end < 0 ? rest : rest.slice(0, end);
+		const after = end < 0 ? '' : rest.slice(end);
+		if (authority.includes('@'))
+			return _('Expecting no user or password before "@": dynhost sends the record\'s own credentials');
+		let host = authority;
+		const colon = authority.lastIndexOf(':');
+		// An IPv6 literal's colons are inside its brackets.
+		if (colon >= 0 && !authority.slice(colon + 1).includes(']')) {
+			if (!/^[0-9]+$/.test(authority.slice(colon + 1)))
+				return _('Expecting a port number after the host\'s ":"');
+			host = authority.slice(0, colon);
+		}
+		if (host === '')
+			return noHost;
+		if (originOnly && after !== '' && after !== '/')
+			return _('Expecting only https://host or https://host:port, with no path, query or fragment: dynhost adds the update path itself');
+		if (!originOnly && after.includes('#'))
+			return _('Expecting no fragment (#...): it is never sent to the server');
 		return true;
-	const rest = value.startsWith('https://') ? value.slice('https://'.length) : null;
-	if (rest == null || rest === '' || /^[\/?#]/.test(rest) || WHITESPACE.test(value) || CONTROL.test(value))
-		return _('Expecting an https:// URL with a host, such as https://dns.eu.ovhapis.com: dynhost never sends a password or trusts an address over plain HTTP');
-	return true;
+	};
 }
 
 // config.rs command(): the script option is split on ASCII white space (Rust's
@@ -206,17 +229,54 @@ function duplicateRecord(records, candidate) {
 	return other ? other.name : null;
 }
 
-function recordsInUci() {
-	return uci.sections('dynhost', 'record').map((section) => ({
-		name: section['.name'],
-		hostname: section.hostname || '',
-		family: section.family || 'ipv4',
-		enabled: flagValue(section.enabled) !== '0'
-	}));
+// The value a record's option has in the form now: its widget's, in the first of `sections`
+// that shows one (the editor for the record it edits, then the table's checkbox), else the
+// config's.
+function shownValue(sections, section_id, name) {
+	for (const section of sections) {
+		const option = section.children.find((child) => child.option === name);
+		const widget = option && option.getUIElement(section_id);
+		if (widget)
+			return widget.getValue();
+	}
+	return uci.get('dynhost', section_id, name);
+}
+
+// Every record as the form shows it now; `section_id`'s `name` option is `value`, the one being
+// checked.
+function recordsShown(sections, section_id, name, value) {
+	const ids = uci.sections('dynhost', 'record').map((section) => section['.name']);
+	if (!ids.includes(section_id))
+		ids.push(section_id);
+	return ids.map((id) => {
+		const read = (option) => (id === section_id && option === name) ? value : shownValue(sections, id, option);
+		return {
+			name: id,
+			hostname: read('hostname') || '',
+			family: read('family') || 'ipv4',
+			enabled: flagValue(read('enabled')) !== '0'
+		};
+	});
+}
+
+// Short words for the Records table, where the editor's long choices do not fit.
+const FAMILY_WORDS = { ipv4: 'IPv4', ipv6: 'IPv6' };
+const SOURCE_WORDS = {
+	ubus: _('ubus (netifd)'),
+	netlink: _('netlink (kernel)'),
+	web: _('web service'),
+	script: _('script')
+};
+
+// What the table shows for `value` (the option's default when unset): its word, or the value
+// itself when dynhost's words do not know it. LuCI puts it in the cell as HTML: escaped.
+function tableWord(words, value, fallback) {
+	const shown = value == null || value === '' ? fallback : value;
+	return '%h'.format(words[shown] || shown);
 }
 
 // What the last result means and what the owner can do about it. The refusals are those of
-// Refusal in src/protocol.rs: each blocks the record until its settings change, except abuse,
+// Refusal in src/error.rs: each blocks the record until its settings change, except abuse,
 // which ends by itself (decision.rs ABUSE_LOCKOUT_SECS, a day).
 const RESULTS = {
 	good: { state: 'ok', text: _('updated: the record now points at this address') },
@@ -279,6 +339,10 @@ function describeNext(record, now) {
 	}
 }
 
+// LuCI's E() and dom.content() set a lone string as HTML, and an array's strings as text: every
+// text from outside (dynhost's messages, the server's words in them, the system log, which any
+// program may write to) is passed in an array.
+
 // One table row per record of `dynhost status -j`; `now` is unix seconds.
 function statusRows(records, now) {
 	return records.map((record) => {
@@ -337,32 +401,75 @@ function configuredPasswords() {
 	return uci.sections('dynhost', 'record').map((section) => section.password);
 }
 
-const STATE_LABELS = {
-	ok: 'label success',
-	pending: 'label notice',
-	error: 'label warning',
-	refused: 'label important',
-	disabled: 'label'
+// How a result reads in the table: in normal case and size (badges set sentences in small
+// capitals), coloured by what it means. Themes other than bootstrap lack its colour variables,
+// hence the fallbacks.
+const STATE_STYLES = {
+	ok: 'color:var(--success-color-medium, #00794a)',
+	pending: '',
+	error: 'color:var(--error-color-medium, #c00000)',
+	refused: 'color:var(--error-color-medium, #c00000); font-weight:bold',
+	disabled: 'opacity:.7'
 };
 
 function renderStatus(status, now) {
 	if (status.error)
-		return E('p', { 'class': 'alert-message warning' }, _('Cannot read the status: %s').format(status.error));
+		return E('p', { 'class': 'alert-message warning' }, [_('Cannot read the status: %s').format(status.error)]);
 	if (status.records.length === 0)
 		return E('p', {}, _('No records yet: add one below, then save.'));
-	const cell = (title, content) => E('td', { 'class': 'td', 'data-title': title }, content);
+	const cell = (title, content) => E('td', { 'class': 'td', 'data-title': title }, [content]);
 	return E('table', { 'class': 'table' }, [
 		E('tr', { 'class': 'tr table-titles' }, [
 			_('Host name'), _('Family'), _('Published address'), _('Last result'), _('When'), _('Next')
 		].map((title) => E('th', { 'class': 'th' }, title)))
 	].concat(statusRows(status.records, now).map((row) => E('tr', { 'class': 'tr', 'data-record': row.name }, [
-		cell(_('Host name'), [row.hostname, E('br'), E('small', {}, row.name)]),
+		cell(_('Host name'), E([], [row.hostname, E('br'), E('small', {}, [row.name])])),
 		cell(_('Family'), row.family),
 		cell(_('Published address'), row.address),
-		cell(_('Last result'), E('span', { 'class': STATE_LABELS[row.state] }, row.result)),
+		cell(_('Last result'), E('span', { 'class': 'dynhost-result', 'data-state': row.state, 'style': STATE_STYLES[row.state] }, [row.result])),
 		cell(_('When'), row.when),
-		cell(_('Next'), E('span', { 'title': row.why }, row.next))
+		cell(_('Next'), E('span', { 'title': row.why }, [row.next]))
 	]))));
+}
+
+// LuCI's themes set validation messages on one line (bootstrap: white-space: pre), so that a
+// long one runs out of the editor and the screen: these wrap.
+const TOOLTIP_STYLE = '.cbi-tooltip.error { white-space: pre-wrap; max-width: min(30em, 60vw); }';
+
+const PROBLEM_STYLE = 'color:var(--error-color-medium, #c00000); white-space:normal';
+
+// Puts `problem` (or nothing) by the Enabled checkbox of `section_id` in the form of `option`:
+// in the table, under the row's checkbox; in the editor (LuCI 23.05 and master), below its
+// fields, above its buttons. One place per record, whichever field found the problem: each
+// check sees the whole record, so the last one is right.
+function showProblem(option, section_id, problem) {
+	const field = option.map.findElement('data-field', 'cbid.dynhost.%s.enabled'.format(section_id));
+	const cell = field && field.parentNode;
+	if (!cell)
+		return;
+	let note = cell.querySelector('.dynhost-problem');
+	if (!problem) {
+		if (note)
+			note.remove();
+		return;
+	}
+	if (!note) {
+		note = E('div', { 'class': 'dynhost-problem', 'style': PROBLEM_STYLE });
+		cell.appendChild(note);
+	}
+	note.textContent = problem;
+}
+
+// LuCI writes what a widget shows, even unchanged: a flag's normalised word ('yes' becomes '1'),
+// a choice's default where the option is unset. Only what the owner changed is written, so
+// that the file keeps its own words.
+function writeOnlyChanges(option) {
+	const write = option.write;
+	option.write = function(section_id, value) {
+		const shown = this.load(section_id) ?? this.default;
+		if (String(value) !== String(shown))
+			return write.call(this, section_id, value);
+	};
 }
 
 // The checks of single values, by option name (the duplicate host name check needs the form).
@@ -374,10 +481,11 @@ const VALIDATORS = {
 	timeout: secondsBetween(1, 3600),
 	interface: validateInterface,
 	device: validateDevice,
-	check_url: validateHttpsUrl,
-	server: validateHttpsUrl,
+	check_url: httpsUrlValidator(false),
+	server: httpsUrlValidator(true),
 	script: validateScript,
-	ipv6_suffix: validateIpv6Suffix
+	ipv6_suffix: validateIpv6Suffix,
+	prefix_interface: validateInterface
 };
 
 // A LuCI validate function from a check of the value alone.
@@ -401,7 +509,7 @@ return view.extend({
 	refresh: function(statusBox, logBox) {
 		return Promise.all([run(STATUS_COMMAND), run(LOG_COMMAND)]).then((results) => {
 			dom.content(statusBox, renderStatus(readStatus(results[0]), Math.floor(Date.now() / 1000)));
-			dom.content(logBox, logTail(results[1], configuredPasswords(), LOG_LINES));
+			dom.content(logBox, [logTail(results[1], configuredPasswords(), LOG_LINES)]);
 		});
 	},
 
@@ -410,7 +518,7 @@ return view.extend({
 			if (result.code === 0)
 				ui.addNotification(null, E('p', {}, _('dynhost is checking every record now; the table shows the results within a few seconds.')), 'info');
 			else
-				ui.addNotification(null, E('p', {}, _('Update failed: %s').format(String(result.stderr || '').trim() || result.code)), 'warning');
+				ui.addNotification(null, E('p', {}, [_('Update failed: %s').format(String(result.stderr || '').trim() || result.code)]), 'warning');
 		});
 	},
 
@@ -418,7 +526,7 @@ return view.extend({
 		const statusBox = E('div', { 'id': 'dynhost-status' },
 			renderStatus(readStatus(data[0]), Math.floor(Date.now() / 1000)));
 		const logBox = E('pre', { 'id': 'dynhost-log', 'style': 'max-height:24em; overflow:auto; white-space:pre-wrap' },
-			logTail(data[1], configuredPasswords(), LOG_LINES));
+			[logTail(data[1], configuredPasswords(), LOG_LINES)]);
 
 		const m = new form.Map('dynhost', _('DynHost'),
 			_('Keeps OVHcloud DynHost records pointing at this router\'s public address. Saving applies the settings: the running dynhost reads them again.'));
@@ -446,32 +554,53 @@ return view.extend({
 		s.anonymous = false;
 		s.nodescriptions = true;
 
-		// dynhost enables a record without the option; the file says it either way once saved.
+		const grid = s;
+		// The duplicate check for `option` of `section_id` (whose value is `value`, or, for the
+		// checkbox, its widget's state): null, or the words for it. The editor checks its own
+		// fields against the table. A checkbox or a list shows no message of its own: the
+		// record's row, or its editor, says what is wrong.
+		const duplicateProblem = (option, section_id, name, value) => {
+			const sections = option.section === grid ? [grid] : [option.section, grid];
+			const records = recordsShown(sections, section_id, name, value);
+			const other = duplicateRecord(records, records.find((record) => record.name === section_id));
+			const problem = other
+				? _('Record %s already updates this host name for this family: dynhost would refuse both. Disable one, or change its host name or family.').format(other)
+				: null;
+			showProblem(option, section_id, problem);
+			return problem;
+		};
+
 		o = s.option(form.Flag, 'enabled', _('Enabled'));
 		o.default = '1';
 		o.rmempty = false;
 		o.editable = true;
 		o.load = (section_id) => flagValue(uci.get('dynhost', section_id, 'enabled'));
+		writeOnlyChanges(o);
+		// A checkbox's validator gets the input's fixed value, not its state: the state is read
+		// from the widget.
+		o.validate = function(section_id) {
+			return duplicateProblem(this, section_id, null, null) || true;
+		};
+		const enabledOption = o;
 
 		o = s.option(form.Value, 'hostname', _('Host name'), _('The DynHost record, such as home.example.com.'));
 		o.rmempty = false;
 		o.validate = function(section_id, value) {
 			const verdict = validateHostname(value);
-			if (verdict !== true)
-				return verdict;
-			const other = duplicateRecord(recordsInUci(), {
-				name: section_id,
-				hostname: value,
-				family: this.section.formvalue(section_id, 'family') || uci.get('dynhost', section_id, 'family') || 'ipv4',
-				enabled: flagValue(this.section.formvalue(section_id, 'enabled') ?? uci.get('dynhost', section_id, 'enabled')) !== '0'
-			});
-			return other ? _('Record %s already updates this host name for this family').format(other) : true;
+			return verdict !== true ? verdict : (duplicateProblem(this, section_id, 'hostname', value) || true);
 		};
 
 		o = s.option(form.ListValue, 'family', _('Family'));
 		o.value('ipv4', _('IPv4 (A record)'));
 		o.value('ipv6', _('IPv6 (AAAA record)'));
 		o.default = 'ipv4';
+		o.textvalue = function(section_id) {
+			return tableWord(FAMILY_WORDS, this.cfgvalue(section_id), this.default);
+		};
+		o.validate = function(section_id, value) {
+			return duplicateProblem(this, section_id, 'family', value) || true;
+		};
+		writeOnlyChanges(o);
 
 		o = s.option(form.Value, 'username', _('Username'), _('The DynHost login, such as example.com-router.'));
 		o.rmempty = false;
@@ -495,6 +624,10 @@ return view.extend({
 		o.value('web', _('web service: the address seen from outside, behind another NAT'));
 		o.value('script', _('script: a command that prints the address'));
 		o.default = 'ubus';
+		o.textvalue = function(section_id) {
+			return tableWord(SOURCE_WORDS, this.cfgvalue(section_id), this.default);
+		};
+		writeOnlyChanges(o);
 
 		o = s.option(form.Value, 'device', _('Device'),
 			_('The kernel device to read the address from. Empty: the interface\'s own device.'));
@@ -515,13 +648,22 @@ return view.extend({
 		o.modalonly = true;
 		o.validate = byValue(VALIDATORS.script);
 
-		o = s.option(form.Value, 'ipv6_suffix', _('IPv6 host identifier'),
-			_('Publish a LAN host instead of the router: its interface identifier, joined to the current delegated prefix.'));
-		o.depends({ family: 'ipv6', source: 'ubus' });
-		o.depends({ family: 'ipv6', source: 'netlink' });
-		o.placeholder = '::1:2:3:4';
-		o.modalonly = true;
-		o.validate = byValue(VALIDATORS.ipv6_suffix);
+		// Read by ipv6 records of the sources that know netifd's delegated prefixes.
+		const delegatedPrefixOption = (name, title, description, placeholder) => {
+			const option = s.option(form.Value, name, title, description);
+			option.depends({ family: 'ipv6', source: 'ubus' });
+			option.depends({ family: 'ipv6', source: 'netlink' });
+			option.placeholder = placeholder;
+			option.modalonly = true;
+			option.validate = byValue(VALIDATORS[name]);
+			return option;
+		};
+		delegatedPrefixOption('ipv6_suffix', _('IPv6 host identifier'),
+			_('Publish a LAN host instead of the router: its interface identifier, joined to the current delegated prefix.'),
+			'::1:2:3:4');
+		delegatedPrefixOption('prefix_interface', _('LAN interface'),
+			_('The LAN interface whose share of the delegated prefix holds the host (with the IPv6 host identifier) or, when the IPv6 interface has only a prefix, the router\'s address. Empty: lan.'),
+			'lan');
 
 		o = s.option(form.Value, 'server', _('Server'), _('The DynHost server, https only.'));
 		o.placeholder = 'https://dns.eu.ovhapis.com';
@@ -531,10 +673,19 @@ return view.extend({
 		o = s.option(form.Value, 'cacert', _('CA certificates'), _('Empty: the global setting.'));
 		o.modalonly = true;
 
+		// Before a save, every row's checkbox is checked again: a change in one row can make
+		// or end a duplicate in another.
+		const parse = m.parse;
+		m.parse = function() {
+			grid.cfgsections().forEach((section_id) => enabledOption.triggerValidation(section_id));
+			return parse.apply(this, arguments);
+		};
+
 		poll.add(() => this.refresh(statusBox, logBox), POLL_SECONDS);
 
 		// The status and the log stay outside the map's element: saving re-renders the map.
 		return m.render().then((formNode) => E([], [
+			E('style', {}, TOOLTIP_STYLE),
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', {}, _('Status')),
 				statusBox,

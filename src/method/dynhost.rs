@@ -1,98 +1,52 @@
-//! The DynHost (dyndns2) exchange without any I/O: what to ask, and what the answer means.
+//! The DynHost (dyndns2) method: one GET per record with HTTP Basic authentication. What to ask
+//! and what the answer means are pure; `DynHost::publish` sends the request over the
+//! transport it is given.
 
-use std::fmt;
 use std::net::IpAddr;
 
+use super::{Accepted, Method};
 use crate::config::Record;
-use crate::error::{excerpt, Error};
+use crate::error::{excerpt, Error, Refusal};
+use crate::transport::{HttpReply, Request, Transport};
 
-/// Bodies are tens of bytes; anything near this is not a DynHost reply.
-pub const MAX_REPLY_BYTES: u64 = 4096;
+/// OVHcloud's DynHost: the record's `server`, `username` and `password`.
+pub(crate) struct DynHost;
 
-/// A refusal that retrying cannot fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    BadAuth,
-    NoHost,
-    NotFqdn,
-    BadSys,
-    BadAgent,
-    Abuse,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::BadAuth => "badauth",
-            Refusal::NoHost => "nohost",
-            Refusal::NotFqdn => "notfqdn",
-            Refusal::BadSys => "badsys",
-            Refusal::BadAgent => "badagent",
-            Refusal::Abuse => "abuse",
-        }
-    }
-
-    pub fn from_code(word: &str) -> Option<Refusal> {
-        [
-            Refusal::BadAuth,
-            Refusal::NoHost,
-            Refusal::NotFqdn,
-            Refusal::BadSys,
-            Refusal::BadAgent,
-            Refusal::Abuse,
-        ]
-        .into_iter()
-        .find(|refusal| refusal.code().eq_ignore_ascii_case(word))
-    }
-
-    /// What the owner has to do, in words.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            Refusal::BadAuth => "wrong username or password",
-            Refusal::NoHost => "host name not in the zone or not covered by this username",
-            Refusal::NotFqdn => "host name is not a fully qualified domain name",
-            Refusal::BadSys => {
-                "the server rejected the request format (a dynhost bug: please report it)"
-            }
-            Refusal::BadAgent => "the server blocked this client or the request format",
-            Refusal::Abuse => "the record is blocked for too many updates",
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.code(), self.explanation())
+impl Method for DynHost {
+    fn publish(
+        &mut self,
+        record: &Record,
+        address: IpAddr,
+        transport: &mut dyn Transport,
+    ) -> Result<Accepted, Error> {
+        let request = update_request(record, address);
+        log::debug!("{}: GET {}", record.label(), request.url);
+        let get = Request {
+            url: &request.url,
+            authorization: Some(&request.authorization),
+            family: None,
+        };
+        let reply = transport.get(&get, &record.cacert)?;
+        log::debug!(
+            "{}: HTTP {} {:?}",
+            record.label(),
+            reply.status,
+            String::from_utf8_lossy(&reply.body).trim()
+        );
+        classify(&reply, address)
     }
 }
 
 /// One update request, ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
+pub(crate) struct UpdateRequest {
     /// The whole URL; it holds no credentials, so it may be logged.
     pub url: String,
     /// The value of the `Authorization` header: never log it.
     pub authorization: String,
 }
 
-/// What came back over HTTP, before interpretation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpReply {
-    pub status: u16,
-    /// At most [`MAX_REPLY_BYTES`].
-    pub body: Vec<u8>,
-    /// The `Location` header of a redirect, which is never followed.
-    pub location: Option<String>,
-}
-
-/// A successful reply for the address sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    /// `false` for `nochg`: the record already had the address.
-    pub changed: bool,
-}
-
-pub fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
+pub(crate) fn update_request(record: &Record, address: IpAddr) -> UpdateRequest {
     let base = record.server.trim_end_matches('/');
     let url = format!(
         "{base}/nic/update?system=dyndns&hostname={}&myip={}",
@@ -209,17 +163,9 @@ fn quote(text: &str) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A reply without a `Location`, for the tests of everything that reads replies.
-    pub(crate) fn reply(status: u16, body: &str) -> HttpReply {
-        HttpReply {
-            status,
-            body: body.as_bytes().to_vec(),
-            location: None,
-        }
-    }
+    use crate::transport::tests::reply;
 
     const SENT: &str = "203.0.113.7";
 
