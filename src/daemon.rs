@@ -38,8 +38,12 @@ const NOTIFICATION_BUFFER_BYTES: usize = 32 * 1024;
 /// What a pass is for: which records it looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Scope {
-    /// Every enabled record: at start, on SIGUSR1 and SIGHUP, periodically, and for retries.
+    /// Every enabled record: at start, periodically, and for retries.
     All,
+    /// Every enabled record, asked for by SIGUSR1 or SIGHUP (`service dynhost update`, the
+    /// hotplug script, a reload): someone wants to know, so every record's state is said, even
+    /// one that was said already.
+    Asked,
     /// The records whose address can follow these local changes: every source but `web`,
     /// which is asked only on the periodic check so the echo service is not hammered, and of
     /// the netlink records with a named device only those on a changed device.
@@ -248,6 +252,9 @@ fn start_worker(
                 Some((kept, https)) if *kept == timeout => https,
                 slot => &mut slot.insert((timeout, Https::new(timeout))).1,
             };
+            if job.scope == Scope::Asked {
+                notices = Notices::default();
+            }
             if let Some(records) = in_scope(&job.config, &job.scope) {
                 let timeout = job.config.global.timeout;
                 if let Err(error) = pass::run(
@@ -278,7 +285,7 @@ fn in_scope<'a>(config: &'a Config, scope: &Scope) -> Option<Vec<&'a Record>> {
         .iter()
         .filter(|record| record.enabled)
         .filter(|record| match (scope, &record.source) {
-            (Scope::All, _) => true,
+            (Scope::All | Scope::Asked, _) => true,
             (Scope::Local(_), Source::Web { .. }) => false,
             (
                 Scope::Local(changed),
@@ -359,7 +366,9 @@ impl Timers {
         let periodic = self.periodic <= now;
         let retry = self.retry.is_some_and(|at| at <= now);
         let settled = self.settled_at.is_some_and(|(at, _)| at <= now);
-        let scope = if periodic || retry || self.starting || (settled && self.asked) {
+        let scope = if settled && self.asked {
+            Scope::Asked
+        } else if periodic || retry || self.starting {
             Scope::All
         } else if settled {
             Scope::Local(std::mem::take(&mut self.changed))
@@ -508,7 +517,7 @@ mod tests {
         }
         assert_eq!(
             timers.take_due(first + MAX_SETTLE, INTERVAL),
-            Some(Scope::All)
+            Some(Scope::Asked)
         );
         assert_eq!(timers.take_due(first + MAX_SETTLE, INTERVAL), None);
     }
@@ -623,7 +632,8 @@ config record 'off'
                 .map(|records| records.iter().map(|record| record.name.clone()).collect())
         };
         let all: Vec<String> = ["local", "web", "loopback"].map(String::from).into();
-        assert_eq!(names(Scope::All), Some(all));
+        assert_eq!(names(Scope::All), Some(all.clone()));
+        assert_eq!(names(Scope::Asked), Some(all));
         let lo = netlink::device_index("lo").expect("every namespace has lo");
         assert_eq!(
             names(Scope::Local(devices(&[lo]))),

@@ -278,11 +278,11 @@ pub fn after_attempt(
     next
 }
 
-/// A stable digest of what the server sees of a record, so a refusal is lifted by editing any of it.
-/// FNV-1a rather than std's hasher, whose output may change between Rust releases.
-pub fn fingerprint(record: &Record) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
+/// A digest of what the server sees of a record, so that a refusal is lifted by editing any of
+/// it (a fixed password after `badauth` among them). It covers the password, so it is keyed with
+/// the install's secret (HMAC-SHA-256): a state file copied without the key is no oracle for
+/// guessing the password offline.
+pub fn fingerprint(record: &Record, key: &[u8]) -> String {
     let fields = [
         record.hostname.as_str(),
         record.username.as_str(),
@@ -290,14 +290,19 @@ pub fn fingerprint(record: &Record) -> String {
         record.family.name(),
         record.server.as_str(),
     ];
-    let mut hash = OFFSET;
+    let mut context =
+        ring::hmac::Context::with_key(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key));
     for field in fields {
-        for byte in field.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(PRIME);
-        }
+        // A field's length first, so that fields cannot run into each other.
+        context.update(&(field.len() as u64).to_be_bytes());
+        context.update(field.as_bytes());
     }
-    format!("{hash:016x}")
+    context
+        .sign()
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -718,11 +723,13 @@ mod tests {
         assert_eq!(next.failures, 1);
     }
 
+    const KEY: &[u8] = b"a key of this install";
+
     #[test]
     fn fingerprint_follows_what_the_server_sees_and_nothing_else() {
         let base = crate::state::tests::record();
-        let original = fingerprint(&base);
-        assert_eq!(fingerprint(&base.clone()), original);
+        let original = fingerprint(&base, KEY);
+        assert_eq!(fingerprint(&base.clone(), KEY), original);
         let changes: [fn(&mut Record); 5] = [
             |r| r.password = crate::config::Secret::new("new password".into()),
             |r| r.username.push('x'),
@@ -733,12 +740,12 @@ mod tests {
         for change in changes {
             let mut changed = base.clone();
             change(&mut changed);
-            assert_ne!(fingerprint(&changed), original, "{changed:?}");
+            assert_ne!(fingerprint(&changed, KEY), original, "{changed:?}");
         }
         let mut moved = base.clone();
         moved.interface = "wan2".into();
         moved.name = "renamed".into();
-        assert_eq!(fingerprint(&moved), original);
+        assert_eq!(fingerprint(&moved, KEY), original);
     }
 
     #[test]
@@ -749,7 +756,18 @@ mod tests {
         first.password = crate::config::Secret::new("c".into());
         second.username = "a".into();
         second.password = crate::config::Secret::new("bc".into());
-        assert_ne!(fingerprint(&first), fingerprint(&second));
+        assert_ne!(fingerprint(&first, KEY), fingerprint(&second, KEY));
+    }
+
+    #[test]
+    fn without_the_key_a_fingerprint_tells_nothing_of_the_password() {
+        let record = crate::state::tests::record();
+        let stored = fingerprint(&record, KEY);
+        // What someone holding a copied state file would try: the right password, any key.
+        for guess in [&b""[..], b"dynhost", b"a key of this install!"] {
+            assert_ne!(fingerprint(&record, guess), stored);
+        }
+        assert_eq!(stored.len(), 64, "{stored}");
     }
 
     fn plan(state: &RecordState) -> &'static str {

@@ -194,11 +194,12 @@ impl Pass<'_> {
         transport: &mut dyn Transport,
     ) -> Result<Told, Failure> {
         let state = self.state_dir.load(record);
-        let fingerprint = decision::fingerprint(record);
+        let fingerprint = decision::fingerprint(record, &self.state_dir.fingerprint_key());
         let (address, why, now) = loop {
             let detected = source::detect(record, self.timeout, transport);
             let now = (self.now)();
-            let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
+            let (address, decision) =
+                plan::plan(record, detected, &state, &fingerprint, now, self.force).next?;
             match decision {
                 Decision::Send(why) => break (address, why, now),
                 Decision::Skip(why) => {

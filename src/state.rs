@@ -25,6 +25,9 @@ use crate::error::{Error, Refusal};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";
+/// The install's secret that keys the config fingerprints of the state files.
+const KEY_FILE: &str = "key";
+const KEY_BYTES: usize = 32;
 /// A state file is a few hundred bytes: anything much larger was not written by dynhost.
 const MAX_STATE_BYTES: u64 = 64 * 1024;
 /// Never follow a link, never wait for a FIFO's other end, never leak into a child.
@@ -107,6 +110,11 @@ pub struct StateDir {
     /// for the rest of the process, so that the daemon does not send again what it already
     /// sent, and written when the dir takes them again.
     unsaved: RefCell<HashMap<PathBuf, RecordState>>,
+    /// Whether the commands using it write (`update`, `run`), so may make the key.
+    writes: bool,
+    /// The fingerprint key, once read or made, and whether it is on disk: a key that could
+    /// not be written (a full disk) is used all the same and written at a later call.
+    key: RefCell<Option<(Vec<u8>, bool)>>,
 }
 
 impl StateDir {
@@ -115,7 +123,10 @@ impl StateDir {
     /// world-writable.
     pub fn open(path: &Path) -> Result<StateDir, Error> {
         create_private_dir(path)?;
-        StateDir::open_to_read(path)
+        Ok(StateDir {
+            writes: true,
+            ..StateDir::open_to_read(path)?
+        })
     }
 
     /// For commands that only read state (`status`, `check`): a missing dir is no state and is
@@ -130,7 +141,46 @@ impl StateDir {
         Ok(StateDir {
             path: path.to_path_buf(),
             unsaved: RefCell::default(),
+            writes: false,
+            key: RefCell::default(),
         })
+    }
+
+    /// The key of the config fingerprints ([`crate::decision::fingerprint`]): random, made at
+    /// first use (mode 0600) by the commands that write. Without one (none made yet, or the
+    /// system gives no randomness) it is empty, so that no stored fingerprint matches: a
+    /// record is then sent as if its config had changed, never held back.
+    pub fn fingerprint_key(&self) -> Vec<u8> {
+        let path = self.path.join(KEY_FILE);
+        let mut cached = self.key.borrow_mut();
+        if let Some((key, written)) = cached.as_mut() {
+            if !*written {
+                *written = write_whole(&path, key).is_ok();
+            }
+            return key.clone();
+        }
+        let (key, written) = match read_key(&path) {
+            Ok(key) => (key, true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !self.writes => (Vec::new(), true),
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    log::warn!("{}: making a new key: {e}", path.display());
+                }
+                match new_key() {
+                    Ok(key) => {
+                        // Unwritten (a full disk), said by the state that cannot be saved.
+                        let written = write_whole(&path, &key).is_ok();
+                        (key, written)
+                    }
+                    Err(e) => {
+                        log::warn!("{}: no key: {e}", path.display());
+                        (Vec::new(), true)
+                    }
+                }
+            }
+        };
+        *cached = Some((key.clone(), written));
+        key
     }
 
     /// Blocks until no other dynhost process holds the lock; released when the guard drops.
@@ -198,16 +248,7 @@ impl StateDir {
         let path = self.file_of(record);
         let mut text = serde_json::to_vec_pretty(state).expect("state serialises");
         text.push(b'\n');
-        let written = create_temp(&path).and_then(|(temp, mut file)| {
-            let write = file
-                .write_all(&text)
-                .and_then(|()| file.sync_all())
-                .and_then(|()| fs::rename(&temp, &path));
-            if write.is_err() {
-                let _ = fs::remove_file(&temp);
-            }
-            write
-        });
+        let written = write_whole(&path, &text);
         let mut unsaved = self.unsaved.borrow_mut();
         match written {
             Ok(()) => {
@@ -223,6 +264,40 @@ impl StateDir {
             }
         }
     }
+}
+
+/// The key at `path`: a regular file of exactly [`KEY_BYTES`].
+fn read_key(path: &Path) -> io::Result<Vec<u8>> {
+    let key = read_state_file(path)?;
+    if key.len() != KEY_BYTES {
+        return Err(io::Error::other(format!(
+            "{} bytes, not {KEY_BYTES}",
+            key.len()
+        )));
+    }
+    Ok(key)
+}
+
+/// A new random key.
+fn new_key() -> io::Result<Vec<u8>> {
+    let mut key = vec![0u8; KEY_BYTES];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| io::Error::other("no randomness from the system"))?;
+    Ok(key)
+}
+
+/// Writes `bytes` whole under a fresh name and renames it into place, so that a crash leaves
+/// the old file or the new one, and nothing planted is written through.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (temp, mut file) = create_temp(path)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 /// Creates `path` (0700) if it is missing; what is there is checked by the caller.
@@ -390,6 +465,37 @@ pub(crate) mod tests {
             "no temp file left behind"
         );
         fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn the_fingerprint_key_is_made_once_private_and_only_by_writers() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch_dir("key");
+        let reader = StateDir::open_to_read(&path).unwrap();
+        assert_eq!(reader.fingerprint_key(), Vec::<u8>::new());
+        assert!(!path.exists(), "a reader made the dir");
+        let dir = StateDir::open(&path).unwrap();
+        let key = dir.fingerprint_key();
+        assert_eq!(key.len(), KEY_BYTES);
+        let file = path.join(KEY_FILE);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(StateDir::open(&path).unwrap().fingerprint_key(), key);
+        assert_eq!(
+            StateDir::open_to_read(&path).unwrap().fingerprint_key(),
+            key
+        );
+        let other = scratch_dir("key-other");
+        assert_ne!(StateDir::open(&other).unwrap().fingerprint_key(), key);
+        // A damaged key is replaced, never used.
+        fs::write(&file, b"short").unwrap();
+        let replaced = StateDir::open(&path).unwrap().fingerprint_key();
+        assert_eq!(replaced.len(), KEY_BYTES);
+        assert_ne!(replaced, key);
+        fs::remove_dir_all(&path).unwrap();
+        fs::remove_dir_all(&other).unwrap();
     }
 
     #[test]

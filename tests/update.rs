@@ -5,6 +5,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use common::*;
@@ -604,6 +605,29 @@ fn password_appears_in_no_output_and_no_state_file() {
             );
         }
     }
+}
+
+#[test]
+fn the_config_fingerprint_is_keyed_with_a_secret_of_the_install() {
+    let env = TestEnv::new();
+    let key = env.state_dir.join("key");
+    let server = MockServer::good();
+    let config = home_config(&env, &server);
+    env.run(&config, &["update"]).assert_code(0);
+    let meta = fs::symlink_metadata(&key).expect("a key next to the state files");
+    assert!(meta.is_file(), "{meta:?}");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.len(), 32);
+    env.run(&config, &["update"]).assert_code(0);
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // Without the key, the stored fingerprint matches no config: a record is sent again as if
+    // its config had changed, which is what a wrong guess of the password looks like too.
+    fs::remove_file(&key).unwrap();
+    let out = env.run(&config, &["update"]);
+    out.assert_code(0);
+    assert!(out.mentions("config changed"), "{out}");
+    assert_eq!(server.request_count(), 2, "{}", server.describe());
 }
 
 #[test]
