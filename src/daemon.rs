@@ -264,6 +264,7 @@ fn start_worker(
                     &state_dir,
                     https,
                     &clock::unix_now,
+                    None,
                     &mut notices,
                 ) {
                     log::error!("{error}");

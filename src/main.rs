@@ -64,6 +64,9 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         Command::Update(selection) => {
             let (config, state_dir) = load(cli)?;
             let records = pass::select(&config, selection)?;
+            let Some(lock) = pass::lock_for_update(selection, &records, &state_dir)? else {
+                return Ok(None);
+            };
             let mut transport = transport::Https::new(config.global.timeout);
             pass::run(
                 &records,
@@ -72,6 +75,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 &state_dir,
                 &mut transport,
                 &clock::unix_now,
+                Some(lock),
                 &mut notices::Notices::default(),
             )
         }

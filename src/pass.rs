@@ -1,6 +1,7 @@
 //! One pass over the selected records: detect, decide, send, remember. Shared by `update` and
 //! the daemon, so both follow the same rules and the same lock.
 
+use std::fs::File;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -65,10 +66,39 @@ pub fn select<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a R
         .collect())
 }
 
+/// The state dir's lock for an `update` of `selection`, which selected `records`; `None` when
+/// the pass is left to another one. Hotplug starts `update -i IFACE` at each event of an
+/// interface while the daemon is stopped: of those, one runs and one queues, and the others
+/// leave (see [`StateDir::lock_unless_queued`]).
+pub fn lock_for_update(
+    selection: &Selection,
+    records: &[&Record],
+    state_dir: &StateDir,
+) -> Result<Option<File>, Error> {
+    let hotplug = selection.interface.is_some() && selection.records.is_empty() && !selection.force;
+    // The name as the records give it, rather than the command line's: the config's is checked.
+    let interface = match records.first() {
+        Some(record) if hotplug => &record.interface,
+        _ => return state_dir.lock().map(Some),
+    };
+    let lock = state_dir.lock_unless_queued(interface)?;
+    if lock.is_none() {
+        log::info!(
+            "another update for interface '{interface}' is already waiting to run, \
+             and will publish the same address: leaving it to that one"
+        );
+    }
+    Ok(lock)
+}
+
 /// Runs one pass over `records` (`force`: send even to those that are current) and returns the
 /// worst severity met, `None` when every record is current. Holds the state dir's lock
-/// throughout, so a concurrent run waits and then sees our result. A record's state already
-/// said in `notices` is logged at debug level only; sends are always logged.
+/// throughout, so a concurrent run waits and then sees our result: `held` when the caller took
+/// it already, else taken here. A record's state already said in `notices` is logged at debug
+/// level only; sends are always logged.
+// Each is what one caller has and the other lacks (update's held lock, the daemon's notices):
+// a struct for them would only move the list.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     records: &[&Record],
     force: bool,
@@ -76,8 +106,13 @@ pub fn run(
     state_dir: &StateDir,
     transport: &mut dyn Transport,
     now: &Clock,
+    held: Option<File>,
     notices: &mut Notices,
 ) -> Result<Option<Severity>, Error> {
+    let _lock = match held {
+        Some(lock) => lock,
+        None => state_dir.lock()?,
+    };
     let pass = Pass {
         timeout,
         force,
@@ -154,7 +189,6 @@ impl Pass<'_> {
         transport: &mut dyn Transport,
         notices: &mut Notices,
     ) -> Result<Option<Severity>, Error> {
-        let _lock = self.state_dir.lock()?;
         let mut worst = None;
         for &record in records {
             let (level, told) = match self.update(record, method, transport) {
@@ -483,6 +517,7 @@ mod tests {
                 &state_dir,
                 &mut server,
                 &|| NOW,
+                None,
                 &mut Notices::default(),
             );
             assert_eq!(ran.expect("the pass runs"), worst, "{body}");

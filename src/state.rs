@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata, OpenOptions, TryLockError};
 use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
@@ -28,6 +28,8 @@ const LOCK_FILE: &str = "lock";
 /// The install's secret that keys the config fingerprints of the state files.
 const KEY_FILE: &str = "key";
 const KEY_BYTES: usize = 32;
+/// Followed by an interface name: where one-shots for that interface queue for [`LOCK_FILE`].
+const QUEUE_PREFIX: &str = "queued.";
 /// A state file is a few hundred bytes: anything much larger was not written by dynhost.
 const MAX_STATE_BYTES: u64 = 64 * 1024;
 /// Never follow a link, never wait for a FIFO's other end, never leak into a child.
@@ -187,8 +189,16 @@ impl StateDir {
     /// A dir removed since it was opened (someone clearing /var/run under the daemon) is
     /// created again, as [`StateDir::open`] would.
     pub fn lock(&self) -> Result<File, Error> {
+        let (file, path) = self.lock_file(LOCK_FILE)?;
+        file.lock().map_err(|e| Error::io(&path, e))?;
+        Ok(file)
+    }
+
+    /// The lock file `name`, opened (and created) but not locked, and its path; the dir is
+    /// made again first if it was removed.
+    fn lock_file(&self, name: &str) -> Result<(File, PathBuf), Error> {
         create_private_dir(&self.path)?;
-        let path = self.path.join(LOCK_FILE);
+        let path = self.path.join(name);
         let io_error = |e| Error::io(&path, e);
         // Checked before opening: opening a device can have effects of its own.
         match fs::symlink_metadata(&path) {
@@ -206,8 +216,26 @@ impl StateDir {
             .map_err(io_error)?;
         // What was opened, in case something was swapped in after the check.
         regular_file(&file.metadata().map_err(io_error)?).map_err(io_error)?;
-        file.lock().map_err(io_error)?;
-        Ok(file)
+        Ok((file, path))
+    }
+
+    /// The lock for a one-shot pass over the records of `interface` (what hotplug starts at each
+    /// event while the daemon is stopped), or `None` when another one-shot for `interface`
+    /// already queues for it. That one has not looked at the address yet, so it will publish
+    /// whatever this one would; queueing as well would only pile up one process per event while
+    /// a slow server holds the lock. The place in the queue is left as soon as the lock is held,
+    /// so an event after that gets a pass of its own. `interface` must be a UCI name (letters,
+    /// digits, `_`): it becomes part of a file name.
+    pub fn lock_unless_queued(&self, interface: &str) -> Result<Option<File>, Error> {
+        let (queued, path) = self.lock_file(&format!("{QUEUE_PREFIX}{interface}"))?;
+        match queued.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        let lock = self.lock()?;
+        drop(queued);
+        Ok(Some(lock))
     }
 
     /// Records are keyed by what the server sees, so renaming a section keeps its history.
@@ -517,6 +545,60 @@ pub(crate) mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o700);
         assert_eq!(mode(&path.join("home.example.com.ipv4.json")), 0o600);
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    /// Whether some process holds a `flock` on `path`, from the kernel's list of locks.
+    fn is_flocked(path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(metadata) = fs::metadata(path) else {
+            return false;
+        };
+        // Lines such as "1: FLOCK  ADVISORY  WRITE 1234 fe:01:5678 0 EOF"; the inode is last in
+        // the device:inode field.
+        let inode = format!(":{}", metadata.ino());
+        fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(" FLOCK "))
+            .any(|line| line.split_whitespace().any(|field| field.ends_with(&inode)))
+    }
+
+    #[test]
+    fn one_one_shot_per_interface_queues_for_the_lock() {
+        let path = scratch_dir("queue");
+        let dir = StateDir::open(&path).unwrap();
+        let running = dir.lock().unwrap();
+        std::thread::scope(|scope| {
+            let (queued_sender, queued) = std::sync::mpsc::channel();
+            // Another process's view of the same dir (a StateDir serves one thread).
+            let first_dir = StateDir::open(&path).unwrap();
+            let first = scope.spawn(move || {
+                let lock = first_dir.lock_unless_queued("wan").unwrap();
+                queued_sender.send(()).unwrap();
+                lock
+            });
+            // Looked up without locking, which could take the first one's place.
+            let wan_queue = path.join("queued.wan");
+            while !is_flocked(&wan_queue) {
+                std::thread::yield_now();
+            }
+            assert!(dir.lock_unless_queued("wan").unwrap().is_none());
+            assert!(
+                queued.try_recv().is_err(),
+                "the first waits while the lock is held"
+            );
+            drop(running);
+            let lock = first.join().unwrap();
+            assert!(
+                lock.is_some(),
+                "the first gets the lock when it is released"
+            );
+            assert!(
+                !is_flocked(&wan_queue),
+                "the queue is left once the lock is held"
+            );
+        });
         fs::remove_dir_all(&path).unwrap();
     }
 

@@ -332,6 +332,54 @@ pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::R
     Ok(polled.iter().map(|fd| fd.revents != 0).collect())
 }
 
+/// A descriptor of a child process (a pidfd), readable once the process has exited: what lets
+/// one `poll` wait for the exit and for output together, with no SIGCHLD handler and no sleep.
+/// The process is not reaped by it.
+#[derive(Debug)]
+pub struct ProcessFd {
+    fd: OwnedFd,
+}
+
+impl ProcessFd {
+    /// Opens the descriptor of process `pid`, which must be an unreaped child of this process:
+    /// until it is reaped its number cannot name another process. Needs Linux 5.3.
+    pub fn open(pid: u32) -> io::Result<ProcessFd> {
+        let pid =
+            libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+        // SAFETY: pidfd_open takes a process id and flags, no pointers; its result is checked
+        // before use.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        let fd = libc::c_int::try_from(fd).map_err(|_| io::Error::last_os_error())?;
+        let fd = checked(fd)?;
+        // SAFETY: `fd` was just returned by a successful pidfd_open and is owned by nothing
+        // else; pidfd_open sets close-on-exec on it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(ProcessFd { fd })
+    }
+}
+
+impl AsFd for ProcessFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Kills every process of the process group `group` (SIGKILL). A group with no process left is
+/// not an error.
+pub fn kill_group(group: u32) -> io::Result<()> {
+    let group =
+        libc::pid_t::try_from(group).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // A group id of 1 or less would name every process we may signal, or our own group.
+    if group <= 1 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: kill takes no pointers; a negative id names the process group.
+    match checked(unsafe { libc::kill(-group, libc::SIGKILL) }) {
+        Err(error) if error.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        result => result.map(drop),
+    }
+}
+
 /// The index of the network device `name` (`if_nametoindex`). A device that does not exist is
 /// the OS error `ENODEV`.
 pub fn interface_index(name: &str) -> io::Result<u32> {

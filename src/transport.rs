@@ -23,12 +23,15 @@ pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
 /// Replies (DynHost's, an echo service's) are tens of bytes; anything near this is not one.
 pub const MAX_REPLY_BYTES: u64 = 4096;
 
-/// ureq's buffers for each layer of a connection (TCP, then TLS), in and out. Its default of
-/// 128 KiB each made the one pooled connection the idle daemon keeps cost about 512 KiB; a
-/// DynHost reply is a few bytes, the web source reads at most 4 KiB, and a request is one line
-/// and a few headers. A reply header must fit in the input buffer, so the header limit is the
-/// same figure and a larger one fails with a clear error instead of a stalled read.
-const BUFFER_BYTES: usize = 16 * 1024;
+/// ureq's buffers for each layer of a connection (TCP, then TLS). Its default of 128 KiB each
+/// made the one pooled connection the idle daemon keeps cost about 512 KiB, and zeroing them
+/// was a tenth of an update's instructions. A DynHost reply is a few bytes and the web source
+/// reads at most 4 KiB; a reply header must fit in the input buffer, so the header limit is the
+/// same figure and a larger header fails with a clear error instead of a stalled read. A
+/// request is one line and a few headers, well under the output buffer; rustls keeps partial
+/// TLS records itself, so neither bounds a record.
+const INPUT_BUFFER_BYTES: usize = 8 * 1024;
+const OUTPUT_BUFFER_BYTES: usize = 4 * 1024;
 
 /// How long a server's looked-up addresses are reused: a pass over every record asks the
 /// resolver once, the next pass (minutes later) asks again.
@@ -175,9 +178,9 @@ pub fn agent_config(
         })
         .user_agent(USER_AGENT)
         .accept_encoding("identity")
-        .input_buffer_size(BUFFER_BYTES)
-        .output_buffer_size(BUFFER_BYTES)
-        .max_response_header_size(BUFFER_BYTES)
+        .input_buffer_size(INPUT_BUFFER_BYTES)
+        .output_buffer_size(OUTPUT_BUFFER_BYTES)
+        .max_response_header_size(INPUT_BUFFER_BYTES)
         .build()
 }
 

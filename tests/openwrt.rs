@@ -276,8 +276,8 @@ fn luci_page_tests_pass_under_node() {
     assert!(report.contains("# skipped 0"), "{report}");
 }
 
-/// The page's ACL in OpenWrt's real rpcd (tests/luci/real/rpcd.test.js builds it from
-/// ../shared/openwrt-userland/sources and runs it chrooted; root needed).
+/// The page's ACL in OpenWrt's real rpcd (tests/luci/real/rpcd.test.js runs the ubusd and rpcd
+/// of the box's root, built by `scripts/openwrt-box build`, chrooted; root needed).
 #[test]
 fn luci_acl_holds_in_real_rpcd() {
     real_luci_test("tests/luci/real/rpcd.test.js");
@@ -303,7 +303,7 @@ fn node_tests(node: &Path, files: &[String]) -> String {
     let passed: Vec<(String, String)> = [
         REQUIRE_ENV,
         "DYNHOST_LUCI_UPSTREAM",
-        "DYNHOST_OPENWRT_SOURCES",
+        "DYNHOST_BOX_DIR",
         "DYNHOST_PLAYWRIGHT",
         "DYNHOST_CHROMIUM",
         "DYNHOST_LUCI_SCREENSHOTS",

@@ -10,7 +10,8 @@
 //! out.
 //!
 //! Without the built root the test prints `skipped: <reason>` and passes, unless
-//! `DYNHOST_REQUIRE_BOX` is set (CI sets it after building the box): then it fails.
+//! `DYNHOST_REQUIRE_BOX` or `DYNHOST_REQUIRE_TOOLS` is set (CI builds the box before `cargo test`,
+//! which it runs with the latter): then it fails.
 
 mod common;
 
@@ -20,7 +21,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const REQUIRE_ENV: &str = "DYNHOST_REQUIRE_BOX";
+/// When one of them is set (to anything), a missing root fails the test instead of skipping.
+const REQUIRE_ENV: [&str; 2] = ["DYNHOST_REQUIRE_BOX", "DYNHOST_REQUIRE_TOOLS"];
 
 /// Where `scripts/openwrt-box build` puts the root it builds.
 fn box_root() -> PathBuf {
@@ -49,8 +51,8 @@ impl Uci {
             "no {} (run scripts/openwrt-box build)",
             root.join("sbin/uci").display()
         );
-        if std::env::var_os(REQUIRE_ENV).is_some() {
-            panic!("{reason} (and {REQUIRE_ENV} is set)");
+        if let Some(set) = REQUIRE_ENV.iter().find(|v| std::env::var_os(v).is_some()) {
+            panic!("{reason} (and {set} is set)");
         }
         let _ = writeln!(std::io::stderr(), "skipped: {reason}");
         None

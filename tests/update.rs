@@ -6,7 +6,7 @@ mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -518,6 +518,65 @@ fn concurrent_runs_send_one_request() {
         a.code == 0 || b.code == 0,
         "neither run succeeded\n{a}\n{b}"
     );
+}
+
+/// Hotplug starts `update -i wan` at every event while the daemon is stopped. With a server that
+/// never answers, the first holds the lock for its whole timeout: one more may queue behind it
+/// (it will see the newest address), every other one leaves at once instead of piling up.
+#[test]
+fn hotplug_one_shots_do_not_pile_up() {
+    let env = TestEnv::new();
+    let server = MockServer::start(ServerCert::Trusted, |request: &Request| {
+        echo_good(request).delay(Duration::from_secs(3600))
+    });
+    // Longer than the test: the first one-shot holds the lock throughout.
+    let global = env.global().set("timeout", "600");
+    env.write_config(&render_config(&[global, env.record("home", &server)]));
+    let args: Vec<String> = [
+        "-c",
+        &env.config_path.to_string_lossy(),
+        "-s",
+        &env.state_dir.to_string_lossy(),
+        "update",
+        "-i",
+        "wan",
+    ]
+    .map(String::from)
+    .to_vec();
+
+    let mut alive: Vec<Running> = Vec::new();
+    let mut left = Vec::new();
+    for started in 1..=50 {
+        alive.push(spawn_dynhost_with(&env.launch(), env.dir(), &args));
+        // Counts, not timings: each new one-shot must find its way out while the first two
+        // stay; a generous limit only keeps a failing run from hanging.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            for mut run in std::mem::take(&mut alive) {
+                if run.is_running() {
+                    alive.push(run);
+                } else {
+                    left.push(run.wait());
+                }
+            }
+            if alive.len() <= 2 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} one-shots alive after {started} were started",
+                alive.len()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    assert_eq!(alive.len(), 2, "one runs and one waits");
+    assert_eq!(left.len(), 48);
+    for out in &left {
+        out.assert_code(0);
+        assert!(out.mentions("already waiting"), "{out}");
+    }
+    assert_requests(&server, 1, &left[0]);
 }
 
 #[test]

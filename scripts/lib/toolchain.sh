@@ -7,6 +7,11 @@
 #   apt_install PKG...      apt-get install (as root; one apt-get update per run)
 #   need_zig                pip install ziglang and cargo-zigbuild when missing, and puts pip's
 #                           scripts folder on PATH
+#   router_build TRIPLE TARGET_DIR [CARGO ARGS...]
+#                           a release build with the shipped packages' settings (the header of
+#                           scripts/build-packages says what each is for), from the current
+#                           directory, whatever Cargo.toml's release profile says; not stripped
+#   router_strip IN OUT     the shipped copy of a binary: no symbols, no .pdr (MIPS), no .comment
 
 APT_UPDATED=
 apt_install() {
@@ -38,4 +43,29 @@ need_zig() {
     python3 -m pip install -q "${wanted[@]}" >&2 || die "pip install ${wanted[*]}"
     if command -v pyenv >/dev/null; then pyenv rehash 2>/dev/null || true; fi
     command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is not on PATH after pip install"
+}
+
+router_build() {
+    local triple=$1 target_dir=$2
+    shift 2
+    local rustflags="-C link-self-contained=no -Zunstable-options -Cpanic=immediate-abort"
+    rustflags+=" -Cforce-unwind-tables=no -Zlocation-detail=none -Zfmt-debug=shallow"
+    case "$triple" in mips*) rustflags+=" -C relocation-model=static" ;; esac
+    (
+        export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+        export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat
+        export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_PANIC=abort
+        export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=false
+        export CARGO_PROFILE_RELEASE_INCREMENTAL=false
+        unset CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+        # ring's C code without unwind tables either (nothing unwinds): a few KB less.
+        export "CFLAGS_${triple//-/_}=-fno-asynchronous-unwind-tables -fno-unwind-tables"
+        RUSTFLAGS=$rustflags cargo zigbuild --release --locked --target "$triple" \
+            -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+            --target-dir "$target_dir" "$@" >&2
+    )
+}
+
+router_strip() {
+    llvm-strip --strip-all --remove-section=.pdr --remove-section=.comment -o "$2" "$1"
 }

@@ -154,6 +154,12 @@ mod tests {
     }
 
     #[test]
+    fn a_background_process_holding_stdout_does_not_delay_the_address() {
+        let command = ["sh", "-c", "sleep 30 & echo 192.0.2.1"];
+        assert_eq!(run(&command, Ipv4, LIMIT), Ok("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
     fn output_after_the_address_does_not_matter_but_a_late_exit_does() {
         let command = ["sh", "-c", "echo 192.0.2.1; sleep 30"];
         refused(&command, Ipv4, SHORT, "killed");

@@ -135,6 +135,9 @@ check_contains "status after a refused start: says the config was refused" "$out
 	"not running: /etc/config/dynhost was refused"
 check_contains "status after a refused start: names the section" "$out" \
 	"dynhost: /etc/config/dynhost: section 'home4': a value is wrong"
+check_contains "status after a refused start: names the wrong value" "$out" \
+	'dynhost.home4.family=ipv5 validates as or("ipv4","ipv6") with false'
+check_lacks "status after a refused start: not the values that are right" "$out" "with true"
 check_lacks "status after a refused start: not 'active'" "$out" "active with no instances"
 check_eq "status after a refused start: logs nothing" "" "$(log_of logger)"
 check_lacks "status after a refused start: no password" "$err$out" "$SECRET4"

@@ -1,13 +1,14 @@
 'use strict';
-// The page's ACL (root/usr/share/rpcd/acl.d/luci-app-dynhost.json) in OpenWrt's real rpcd, built
-// by build-rpcd from ../shared/openwrt-userland/sources (DYNHOST_OPENWRT_SOURCES names another
-// folder). ubusd and rpcd run chrooted in a private mount namespace (root needed), on a socket of
-// their own, in a root laid out as on a router: the real dynhost at /usr/bin/dynhost, stand-ins
-// for /sbin/logread and /etc/init.d/dynhost that print their arguments, and two rpcd logins
-// limited to the app's groups, one with write access and one read-only. Calls go through the
-// built `ubus` client, as uhttpd would forward them.
+// The page's ACL (root/usr/share/rpcd/acl.d/luci-app-dynhost.json) in OpenWrt's real rpcd: the
+// ubusd, ubus and rpcd of the box's root, which `scripts/openwrt-box build` builds from
+// ../shared/openwrt-userland (in target/openwrt-box, or $DYNHOST_BOX_DIR). ubusd and rpcd run
+// chrooted in that root in a private mount namespace (root needed), under a read-only overlay of
+// this test's files and a throw-away upper layer, on a socket of their own: the real dynhost at
+// /usr/bin/dynhost, stand-ins for /sbin/logread and /etc/init.d/dynhost that print their
+// arguments, and two rpcd logins limited to the app's groups, one with write access and one
+// read-only. Calls go through the root's `ubus` client, as uhttpd would forward them.
 //
-// Without root, unshare, cmake or the sources it skips; DYNHOST_REQUIRE_TOOLS makes that a
+// Without root, unshare, chroot or the built root it skips; DYNHOST_REQUIRE_TOOLS makes that a
 // failure.
 
 const { test, before, after } = require('node:test');
@@ -15,15 +16,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 
 const { dynhostBinary, skipReason } = require('../real-dynhost.js');
 
 const REPOSITORY = path.resolve(__dirname, '..', '..', '..');
 const APP = path.join(REPOSITORY, 'openwrt', 'luci-app-dynhost', 'root');
-const BUILD = process.env.DYNHOST_RPCD_BUILD || path.join(REPOSITORY, 'target', 'luci-rpcd');
-const SOURCES = process.env.DYNHOST_OPENWRT_SOURCES ||
-	path.resolve(REPOSITORY, '..', 'shared', 'openwrt-userland', 'sources');
+const BOX = process.env.DYNHOST_BOX_DIR || path.join(REPOSITORY, 'target', 'openwrt-box');
+const BOX_ROOT = path.join(BOX, 'root');
 
 // rpcd's (ubus's) status codes.
 const OK = 0;
@@ -38,13 +38,12 @@ const READER = 'dynhost-reader';
 function missing() {
 	if (process.getuid() !== 0)
 		return 'not root: the chroot and mount namespace need it';
-	for (const tool of ['unshare', 'chroot', 'cmake', 'make', 'gcc', 'pkg-config'])
+	for (const tool of ['unshare', 'chroot', 'mount', 'ldconfig', 'ldd'])
 		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
 			return `${tool} is missing`;
-	if (!fs.existsSync('/usr/include/json-c/json.h'))
-		return 'libjson-c-dev is missing';
-	if (!fs.existsSync(path.join(BUILD, 'done')) && !fs.existsSync(path.join(SOURCES, 'rpcd.tar.gz')))
-		return `no OpenWrt sources in ${SOURCES} (set DYNHOST_OPENWRT_SOURCES)`;
+	for (const program of ['sbin/ubusd', 'sbin/rpcd', 'bin/ubus'])
+		if (!fs.existsSync(path.join(BOX_ROOT, program)))
+			return `no ${path.join(BOX_ROOT, program)} (scripts/openwrt-box build)`;
 	return null;
 }
 
@@ -55,12 +54,12 @@ let box;
 let ubusEnv;
 
 function ubusClient() {
-	return path.join(BUILD, 'root', 'usr', 'bin', 'ubus');
+	return path.join(BOX_ROOT, 'bin', 'ubus');
 }
 
 // One ubus call: { status, data } with ubus's exit status and its parsed output.
 function call(object, method, args) {
-	const result = spawnSync(ubusClient(), ['-s', path.join(work, 'root', 'tmp', 'ubus.sock'), '-t', '10',
+	const result = spawnSync(ubusClient(), ['-s', path.join(work, 'tmp', 'ubus.sock'), '-t', '10',
 		'call', object, method, JSON.stringify(args || {})], { env: ubusEnv, encoding: 'utf8' });
 	const out = result.stdout.trim();
 	// The client exits with the negated status.
@@ -82,58 +81,64 @@ function write(file, text, mode) {
 	fs.writeFileSync(file, text, { mode: mode || 0o644 });
 }
 
-// The chroot: the router's files in root/, programs from layer/ over the build over the host's
-// /usr (mounted inside the namespace only), the socket in root/tmp where the client can reach it.
+// The chroot: the router's files in layer/ over the box's root, the chroot's /tmp (where the
+// client reaches the socket) in tmp/, bound in inside the namespace.
 function layOut() {
-	const root = path.join(work, 'root');
 	const layer = path.join(work, 'layer');
-	write(path.join(layer, 'bin', 'dynhost'), fs.readFileSync(dynhostBinary()), 0o755);
-	write(path.join(layer, 'share', 'rpcd', 'acl.d', 'luci-app-dynhost.json'),
+	write(path.join(layer, 'usr', 'bin', 'dynhost'), fs.readFileSync(dynhostBinary()), 0o755);
+	// The dynhost under test may be this machine's build: the libraries it loads that the root
+	// lacks come from this machine, at their own paths (ldd lists none for a static one).
+	const ldd = spawnSync('ldd', [dynhostBinary()], { encoding: 'utf8' }).stdout || '';
+	for (const library of ldd.match(/\/\S+/g) || [])
+		if (!fs.existsSync(path.join(BOX_ROOT, library)))
+			write(path.join(layer, library), fs.readFileSync(library), 0o755);
+	write(path.join(layer, 'usr', 'share', 'rpcd', 'acl.d', 'luci-app-dynhost.json'),
 		fs.readFileSync(path.join(APP, 'usr', 'share', 'rpcd', 'acl.d', 'luci-app-dynhost.json')));
-	write(path.join(root, 'sbin', 'logread'), '#!/bin/sh\necho "logread $*"\n', 0o755);
-	write(path.join(root, 'etc', 'init.d', 'dynhost'), '#!/bin/sh\necho "init.d dynhost $*"\n', 0o755);
-	// ubusd refuses a client whose user it cannot name.
-	write(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-	write(path.join(root, 'etc', 'group'), 'root:x:0:\n');
-	write(path.join(root, 'etc', 'shadow-secret'), 'root-only\n', 0o600);
-	write(path.join(root, 'etc', 'dynhost-ca.pem'), '-----BEGIN CERTIFICATE-----\n');
-	write(path.join(root, 'etc', 'config', 'dynhost'),
+	write(path.join(layer, 'sbin', 'logread'), '#!/bin/sh\necho "logread $*"\n', 0o755);
+	write(path.join(layer, 'etc', 'init.d', 'dynhost'), '#!/bin/sh\necho "init.d dynhost $*"\n', 0o755);
+	write(path.join(layer, 'etc', 'shadow-secret'), 'root-only\n', 0o600);
+	write(path.join(layer, 'etc', 'dynhost-ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+	write(path.join(layer, 'etc', 'config', 'dynhost'),
 		"config dynhost 'global'\n\toption cacert '/etc/dynhost-ca.pem'\n\n" +
 		"config record 'home'\n\toption hostname 'home.example.com'\n\toption username 'example.com-home'\n\toption password 'secret-Pw'\n", 0o600);
-	write(path.join(root, 'etc', 'config', 'network'), "config interface 'wan'\n\toption proto 'dhcp'\n");
-	write(path.join(root, 'etc', 'config', 'rpcd'),
+	write(path.join(layer, 'etc', 'config', 'network'), "config interface 'wan'\n\toption proto 'dhcp'\n");
+	write(path.join(layer, 'etc', 'config', 'rpcd'),
 		`config login\n\toption username '${ADMIN}'\n\toption password '${PASSWORD_HASH}'\n\tlist read 'luci-app-dynhost'\n\tlist write 'luci-app-dynhost'\n\n` +
 		`config login\n\toption username '${READER}'\n\toption password '${PASSWORD_HASH}'\n\tlist read 'luci-app-dynhost'\n`);
-	for (const dir of ['usr', 'tmp', 'dev', 'var/run'])
-		fs.mkdirSync(path.join(root, dir), { recursive: true });
-	for (const dir of ['lib', 'lib64', 'bin'])
-		fs.symlinkSync('usr/' + dir, path.join(root, dir));
-	return { root, layer };
+	// /var is /tmp in the root, as on a router.
+	for (const dir of ['root', 'rw', 'tmp/run'])
+		fs.mkdirSync(path.join(work, dir), { recursive: true });
+	return { root: path.join(work, 'root'), layer };
 }
 
 before(async () => {
 	if (skip)
 		return;
-	execFileSync(path.join(__dirname, 'build-rpcd'), [BUILD], { stdio: 'inherit', env: Object.assign({}, process.env, { DYNHOST_OPENWRT_SOURCES: SOURCES }) });
 	work = fs.mkdtempSync(path.join(os.tmpdir(), 'dynhost-rpcd-'));
 	const { root, layer } = layOut();
-	const lib = path.join(BUILD, 'root', 'usr', 'lib');
-	ubusEnv = { PATH: process.env.PATH, LD_LIBRARY_PATH: `${lib}:${lib}/x86_64-linux-gnu` };
+	ubusEnv = { PATH: process.env.PATH, LD_LIBRARY_PATH: path.join(BOX_ROOT, 'usr', 'lib') };
+	const rw = path.join(work, 'rw');
 	const script = [
 		'set -e',
-		`mount -t overlay overlay -o lowerdir=${layer}:${BUILD}/root/usr:/usr ${root}/usr`,
+		// The upper layer on a tmpfs of the namespace: whatever the programs write is gone with it.
+		`mount -t tmpfs rw ${rw}`,
+		`mkdir ${rw}/upper ${rw}/work`,
+		`mount -t overlay overlay -o lowerdir=${layer}:${BOX_ROOT},upperdir=${rw}/upper,workdir=${rw}/work ${root}`,
+		`mount --bind ${work}/tmp ${root}/tmp`,
 		`mount --rbind /dev ${root}/dev`,
-		`chroot ${root} /usr/sbin/ubusd -s /tmp/ubus.sock &`,
+		// A root built by a user has no loader cache (the box's boot makes it likewise).
+		`[ -f ${root}/etc/ld.so.cache ] || ldconfig -r ${root}`,
+		`chroot ${root} /sbin/ubusd -s /tmp/ubus.sock &`,
 		// The socket file exists from bind(), before ubusd listens: wait until it answers.
-		`until chroot ${root} /usr/bin/ubus -s /tmp/ubus.sock list >/dev/null 2>&1; do sleep 0.05; done`,
-		`exec chroot ${root} /usr/sbin/rpcd -s /tmp/ubus.sock`
+		`until chroot ${root} /bin/ubus -s /tmp/ubus.sock list >/dev/null 2>&1; do sleep 0.05; done`,
+		`exec chroot ${root} /sbin/rpcd -s /tmp/ubus.sock`
 	].join('\n');
 	// A process group of its own, so that after() stops ubusd and rpcd with it.
 	box = spawn('unshare', ['--mount', '--propagation', 'private', '--fork', 'sh', '-c', script],
 		{ stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 	// rpcd is ready once its session object answers.
 	for (let tries = 0; ; tries++) {
-		if (fs.existsSync(path.join(root, 'tmp', 'ubus.sock')) && call('session', 'list', {}).status === OK)
+		if (fs.existsSync(path.join(work, 'tmp', 'ubus.sock')) && call('session', 'list', {}).status === OK)
 			break;
 		assert.ok(tries < 200, 'rpcd did not come up within 10 s');
 		await new Promise((resolve) => setTimeout(resolve, 50));
