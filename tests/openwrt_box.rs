@@ -963,6 +963,7 @@ fn a_new_delegated_prefix_is_published_once() {
     );
     exactly(&server, 3, PROMPT, "after uci commit");
 
+    thread::sleep(SEND_SPACING);
     let changed = Instant::now();
     the_box.ok(&format!("box-lease -6 {}", lease6(PD2)));
     assert!(
