@@ -19,6 +19,10 @@ Commands:
   status [-j]                          last known state of every record (-j: JSON)
   check [-j]                           detect addresses, print what each record would send
                                        (without a config file: this machine's own addresses)
+  api-credential -e ENDPOINT -k APPLICATION_KEY ZONE...
+                                       ask the OVHcloud API for a consumer key limited to
+                                       these zones (ENDPOINT: ovh-eu, ovh-ca, ovh-us or an
+                                       https:// base URL); trusts the config's cacert
 
 Options:
   -c, --config FILE      config file (default /etc/config/dynhost)
@@ -31,6 +35,9 @@ Options:
   -i, --interface IFACE  update: only records bound to this logical interface
   -f, --force            update: send even if nothing changed
   -j, --json             status, check: print JSON
+  -e, --endpoint NAME    api-credential: the OVHcloud API endpoint
+  -k, --application-key KEY
+                         api-credential: the application key (not its secret)
   -h, --help             print this help
   -V, --version          print the version
 
@@ -48,8 +55,18 @@ pub enum Verbosity {
 pub enum Command {
     Update(Selection),
     Run,
-    Status { json: bool },
-    Check { json: bool },
+    Status {
+        json: bool,
+    },
+    Check {
+        json: bool,
+    },
+    /// Ask for a consumer key; `zones` as given, checked later.
+    ApiCredential {
+        endpoint: String,
+        application_key: String,
+        zones: Vec<String>,
+    },
     Help,
     Version,
 }
@@ -123,6 +140,11 @@ fn parse_command(name: &str, args: &[String]) -> Result<Command, Error> {
         "status" | "check" => {
             options.optflag("j", "json", "");
         }
+        "api-credential" => {
+            options
+                .optopt("e", "endpoint", "", "NAME")
+                .optopt("k", "application-key", "", "KEY");
+        }
         "run" => {}
         other => {
             return Err(Error::Usage(format!(
@@ -132,14 +154,28 @@ fn parse_command(name: &str, args: &[String]) -> Result<Command, Error> {
         }
     }
     let matches = options.parse(args).map_err(usage_error)?;
+    if matches.opt_present("h") {
+        return Ok(Command::Help);
+    }
+    if name == "api-credential" {
+        let required = |option: &str, what: &str| {
+            matches.opt_str(option).ok_or_else(|| {
+                Error::Usage(format!(
+                    "api-credential needs -{option} {what}; see 'dynhost -h'"
+                ))
+            })
+        };
+        return Ok(Command::ApiCredential {
+            endpoint: required("e", "ENDPOINT")?,
+            application_key: required("k", "APPLICATION_KEY")?,
+            zones: matches.free,
+        });
+    }
     if let Some(extra) = matches.free.first() {
         return Err(Error::Usage(format!(
             "unexpected argument '{}' after '{name}'; see 'dynhost -h'",
             extra.escape_debug()
         )));
-    }
-    if matches.opt_present("h") {
-        return Ok(Command::Help);
     }
     Ok(match name {
         "update" => Command::Update(Selection {
@@ -230,6 +266,24 @@ mod tests {
             assert!(!error.contains('\n'), "{line}: {error}");
         }
         assert!(parse_line("frobnicate").unwrap_err().contains("frobnicate"));
+    }
+
+    #[test]
+    fn api_credential_takes_an_endpoint_a_key_and_zones() {
+        assert_eq!(
+            command("api-credential -e ovh-eu -k AK example.com example.org"),
+            Command::ApiCredential {
+                endpoint: "ovh-eu".into(),
+                application_key: "AK".into(),
+                zones: vec!["example.com".into(), "example.org".into()],
+            }
+        );
+        for line in [
+            "api-credential -k AK example.com",
+            "api-credential -e ovh-eu example.com",
+        ] {
+            assert!(parse_line(line).is_err(), "{line}");
+        }
     }
 
     #[test]

@@ -61,6 +61,11 @@ mod written_elsewhere {
                      {DEFAULT_CHECK_INTERVAL_SECS}'"
                 ),
                 format!("'timeout:range({min_timeout},{max_timeout}):{DEFAULT_TIMEOUT_SECS}'"),
+                format!(
+                    "'ttl:range({},{})'",
+                    API_TTL_SECS.start(),
+                    API_TTL_SECS.end()
+                ),
             ],
         );
         assert_says(
@@ -96,6 +101,11 @@ mod written_elsewhere {
                 format!("| `timeout` | `{DEFAULT_TIMEOUT_SECS}` |"),
                 format!("({min_timeout}–{max_timeout}) |"),
                 format!("| `interface` | `{ipv4}` (ipv4), `{ipv6}` (ipv6) |"),
+                format!(
+                    "| `ttl` | the zone's default | seconds, {} to {} |",
+                    API_TTL_SECS.start(),
+                    API_TTL_SECS.end()
+                ),
             ],
         );
     }
@@ -186,6 +196,66 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The OVHcloud API's endpoints by name, as its client libraries name them.
+pub const API_ENDPOINTS: [(&str, &str); 3] = [
+    ("ovh-eu", "https://eu.api.ovh.com/1.0"),
+    ("ovh-ca", "https://ca.api.ovh.com/1.0"),
+    ("ovh-us", "https://api.us.ovhcloud.com/1.0"),
+];
+/// Of a record's TTL in api mode, in seconds: the range OVHcloud's DNS takes.
+const API_TTL_SECS: RangeInclusive<u32> = 60..=86_400;
+
+/// A record published through the OVHcloud API (`option method 'api'`) instead of DynHost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    /// Base URL without a trailing slash, such as `https://eu.api.ovh.com/1.0`.
+    pub endpoint: String,
+    /// `None`: the longest of the account's zones that holds the host name.
+    pub zone: Option<String>,
+    pub application_key: String,
+    pub application_secret: Secret,
+    pub consumer_key: Secret,
+    /// `None`: the zone's default TTL.
+    pub ttl: Option<u32>,
+}
+
+impl Api {
+    /// What the API is told of the record besides its host name and family, for the config
+    /// fingerprint: editing any of it lifts a refusal.
+    pub fn identity(&self) -> String {
+        format!(
+            "{}\0{}\0{}\0{}\0{}\0{}",
+            self.endpoint,
+            self.zone.as_deref().unwrap_or(""),
+            self.application_key,
+            self.application_secret.expose(),
+            self.consumer_key.expose(),
+            self.ttl.map_or(String::new(), |ttl| ttl.to_string())
+        )
+    }
+}
+
+/// The base URL that `endpoint` (a name of [`API_ENDPOINTS`] or an https URL) stands for, or
+/// what is wrong with it.
+pub fn api_endpoint(endpoint: &str) -> Result<String, String> {
+    if let Some((_, url)) = API_ENDPOINTS.iter().find(|(name, _)| *name == endpoint) {
+        return Ok((*url).to_string());
+    }
+    if !endpoint.starts_with("https://") {
+        let names: Vec<&str> = API_ENDPOINTS.iter().map(|(name, _)| *name).collect();
+        return Err(format!(
+            "{endpoint:?} is not an endpoint: use {} or an https:// base URL",
+            names.join(", ")
+        ));
+    }
+    check_https_url(
+        endpoint,
+        UrlTail::Path,
+        "so that the API's keys and signatures never travel in clear",
+    )?;
+    Ok(endpoint.trim_end_matches('/').to_string())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// The section name, or `@record[N]` for an anonymous section.
@@ -209,6 +279,8 @@ pub struct Record {
     pub server: String,
     /// The record's own CA bundle, or the global one.
     pub cacert: PathBuf,
+    /// `Some` in api mode, where `username`, `password` and `server` are empty and unused.
+    pub api: Option<Api>,
 }
 
 impl Record {
@@ -243,6 +315,18 @@ const RECORD_OPTIONS: &[&str] = &[
     "prefix_interface",
     "server",
     "cacert",
+    "method",
+];
+/// Options that only DynHost reads, and those that only the API reads (which are record
+/// options too).
+const DYNHOST_OPTIONS: [&str; 3] = ["username", "password", "server"];
+const API_OPTIONS: [&str; 6] = [
+    "zone",
+    "endpoint",
+    "application_key",
+    "application_secret",
+    "consumer_key",
+    "ttl",
 ];
 /// Options that only one source reads, with the name of that source.
 const SOURCE_OPTIONS: [(&str, &str); 3] = [
@@ -254,47 +338,14 @@ const SOURCE_OPTIONS: [(&str, &str); 3] = [
 impl Config {
     /// Reads, parses and validates the config file. Warns when other users may read it.
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let io_error = |error| Error::io(path, error);
-        let file = File::open(path).map_err(io_error)?;
-        // The file that was opened, not whatever the path names a moment later.
-        let metadata = file.metadata().map_err(io_error)?;
-        let mode = metadata.permissions().mode();
-        if mode & 0o004 != 0 {
-            log::warn!(
-                "{}: other users can read this file, and it holds passwords: chmod 600 it",
-                path.display()
-            );
-        }
-        let mut text = Vec::new();
-        // The bound is also read through, in case the file grows after its size was checked.
-        let size = metadata.len();
-        if size <= MAX_CONFIG_BYTES {
-            file.take(MAX_CONFIG_BYTES + 1)
-                .read_to_end(&mut text)
-                .map_err(io_error)?;
-        }
-        if size > MAX_CONFIG_BYTES || text.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(Error::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::FileTooLarge,
-                    format!("larger than {MAX_CONFIG_BYTES} bytes (1 MiB): refused unread"),
-                ),
-            ));
-        }
-        let config = Config::parse(path, &text)?;
+        let config = Config::parse(path, read(path)?)?;
         config.check_cacerts()?;
         Ok(config)
     }
 
     /// Parses and validates config text; `path` only names the file in messages.
     pub fn parse(path: &Path, text: impl AsRef<[u8]>) -> Result<Config, Error> {
-        let sections = uci::parse(text).map_err(|error| Error::ConfigSyntax {
-            path: path.to_path_buf(),
-            line: error.line,
-            message: error.message,
-        })?;
-        let (config, warnings) = interpret(&sections)?;
+        let (config, warnings) = interpret(&sections(path, text)?)?;
         for warning in warnings {
             log::warn!("{}:{}: {}", path.display(), warning.line, warning.message);
         }
@@ -317,6 +368,60 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The global section alone, for `api-credential`, which runs while records may still miss
+/// the key it asks for; the defaults when there is no file.
+pub fn load_global(path: &Path) -> Result<Global, Error> {
+    let sections = match read(path) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Vec::new()
+        }
+        text => sections(path, text?)?,
+    };
+    let section = sections.iter().find(|s| s.section_type == GLOBAL_TYPE);
+    global(&Options::new(section, GLOBAL_TYPE, 0))
+}
+
+/// The file's bytes, refusing one too large to be a config. Warns when other users may read it.
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    let io_error = |error| Error::io(path, error);
+    let file = File::open(path).map_err(io_error)?;
+    // The file that was opened, not whatever the path names a moment later.
+    let metadata = file.metadata().map_err(io_error)?;
+    let mode = metadata.permissions().mode();
+    if mode & 0o004 != 0 {
+        log::warn!(
+            "{}: other users can read this file, and it holds passwords: chmod 600 it",
+            path.display()
+        );
+    }
+    let mut text = Vec::new();
+    // The bound is also read through, in case the file grows after its size was checked.
+    let size = metadata.len();
+    if size <= MAX_CONFIG_BYTES {
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut text)
+            .map_err(io_error)?;
+    }
+    if size > MAX_CONFIG_BYTES || text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!("larger than {MAX_CONFIG_BYTES} bytes (1 MiB): refused unread"),
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+fn sections(path: &Path, text: impl AsRef<[u8]>) -> Result<Vec<Section>, Error> {
+    uci::parse(text).map_err(|error| Error::ConfigSyntax {
+        path: path.to_path_buf(),
+        line: error.line,
+        message: error.message,
+    })
 }
 
 /// Something in the file that is not an error but is most likely a mistake, such as a typo in
@@ -379,7 +484,33 @@ fn record(
 ) -> Result<Record, Error> {
     let family = family(options)?;
     let source = source(options)?;
-    warnings.extend(options.unknown(RECORD_OPTIONS));
+    let api_mode = match options.text("method")? {
+        None | Some("dynhost") => false,
+        Some("api") => true,
+        Some(other) => {
+            return Err(options.invalid(
+                "method",
+                format!("{other:?} is not a method: use dynhost or api"),
+            ))
+        }
+    };
+    let hostname = hostname(options, api_mode)?;
+    let (unused, method) = if api_mode {
+        (DYNHOST_OPTIONS.as_slice(), "dynhost")
+    } else {
+        (API_OPTIONS.as_slice(), "api")
+    };
+    warnings.extend(unused.iter().filter_map(|option| {
+        options.entry(option).map(|entry| Warning {
+            line: entry.line,
+            message: format!(
+                "option '{option}' in section '{}' ignored: only method {method} reads it",
+                options.label
+            ),
+        })
+    }));
+    let known: Vec<&str> = RECORD_OPTIONS.iter().chain(&API_OPTIONS).copied().collect();
+    warnings.extend(options.unknown(&known));
     warnings.extend(
         SOURCE_OPTIONS
             .iter()
@@ -394,46 +525,137 @@ fn record(
                 })
             }),
     );
+    let api = api_mode.then(|| api(options, &hostname)).transpose()?;
+    let dynhost = |read: fn(&Options) -> Result<String, Error>| match api {
+        Some(_) => Ok(String::new()),
+        None => read(options),
+    };
     Ok(Record {
         name: options.label.clone(),
         enabled: options.boolean("enabled", true)?,
-        hostname: hostname(options)?,
-        username: username(options)?,
-        password: password(options)?,
+        username: dynhost(username)?,
+        password: Secret::new(dynhost(password)?),
+        hostname,
         family,
         interface: interface(options, family)?,
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
         prefix_interface: prefix_interface(options, family, &source, warnings)?,
         source,
-        server: options
-            .https_url(
-                "server",
-                "so that the password never travels in clear",
-                UrlTail::None,
-            )?
-            .unwrap_or(DEFAULT_SERVER)
-            .to_string(),
+        server: dynhost(server)?,
         cacert: options
             .text("cacert")?
             .map_or_else(|| global.cacert.clone(), PathBuf::from),
+        api,
     })
 }
 
-fn hostname(options: &Options) -> Result<String, Error> {
+fn server(options: &Options) -> Result<String, Error> {
+    Ok(options
+        .https_url(
+            "server",
+            "so that the password never travels in clear",
+            UrlTail::None,
+        )?
+        .unwrap_or(DEFAULT_SERVER)
+        .to_string())
+}
+
+/// In api mode the host name may also be a wildcard, `*.` and a fully qualified name.
+fn hostname(options: &Options, api_mode: bool) -> Result<String, Error> {
     let hostname = options.required("hostname")?;
-    if !is_fqdn(hostname) {
+    let name = match hostname.strip_prefix("*.") {
+        Some(name) if api_mode => name,
+        _ => hostname,
+    };
+    if !is_fqdn(name) {
+        let wildcard = if api_mode {
+            ", or '*.' and such a name"
+        } else {
+            " (a wildcard needs method api)"
+        };
         return Err(options.invalid(
             "hostname",
             format!(
                 "{hostname:?} is not a fully qualified host name: at least two labels \
-                 of letters, digits and inner -, up to 63 characters each and 253 in all"
+                 of letters, digits and inner -, up to 63 characters each and 253 in all\
+                 {wildcard}"
             ),
         ));
     }
     Ok(hostname.to_ascii_lowercase())
 }
 
-fn is_fqdn(name: &str) -> bool {
+fn api(options: &Options, hostname: &str) -> Result<Api, Error> {
+    let endpoint = api_endpoint(options.required("endpoint")?)
+        .map_err(|problem| options.invalid("endpoint", problem))?;
+    Ok(Api {
+        endpoint,
+        zone: zone(options, hostname)?,
+        application_key: api_key(options, "application_key")?,
+        application_secret: Secret::new(api_key(options, "application_secret")?),
+        consumer_key: Secret::new(api_key(options, "consumer_key")?),
+        ttl: ttl(options)?,
+    })
+}
+
+/// The zone must hold the host name: the sub-domain is what is left of it.
+fn zone(options: &Options, hostname: &str) -> Result<Option<String>, Error> {
+    let Some(zone) = options.text("zone")? else {
+        return Ok(None);
+    };
+    let zone = zone.to_ascii_lowercase();
+    if !is_fqdn(&zone) {
+        return Err(options.invalid(
+            "zone",
+            format!("{zone:?} is not a domain name such as 'example.com'"),
+        ));
+    }
+    let name = hostname.strip_prefix("*.").unwrap_or(hostname);
+    if name != zone && !name.ends_with(&format!(".{zone}")) {
+        return Err(options.invalid(
+            "zone",
+            format!("{zone:?} does not hold hostname {hostname:?}"),
+        ));
+    }
+    Ok(Some(zone))
+}
+
+/// The API's keys travel in headers: printable ASCII without spaces. A secret key is never
+/// quoted, even when refused.
+fn api_key(options: &Options, option: &str) -> Result<String, Error> {
+    let key = options.required(option)?;
+    if !key.bytes().all(|byte| byte.is_ascii_graphic()) {
+        let shown = if option == "application_key" {
+            format!("{key:?} ")
+        } else {
+            String::new()
+        };
+        return Err(options.invalid(
+            option,
+            format!("{shown}holds something else than printable ASCII without spaces"),
+        ));
+    }
+    Ok(key.to_string())
+}
+
+fn ttl(options: &Options) -> Result<Option<u32>, Error> {
+    let Some(text) = options.text("ttl")? else {
+        return Ok(None);
+    };
+    match text.parse() {
+        Ok(ttl) if API_TTL_SECS.contains(&ttl) => Ok(Some(ttl)),
+        _ => Err(options.invalid(
+            "ttl",
+            format!(
+                "{text:?} is not a TTL: a whole number of seconds from {} to {}",
+                API_TTL_SECS.start(),
+                API_TTL_SECS.end()
+            ),
+        )),
+    }
+}
+
+pub(crate) fn is_fqdn(name: &str) -> bool {
     let is_label = |label: &str| {
         (1..=63).contains(&label.len())
             && !label.starts_with('-')
@@ -462,12 +684,12 @@ fn username(options: &Options) -> Result<String, Error> {
     Ok(username.to_string())
 }
 
-fn password(options: &Options) -> Result<Secret, Error> {
+fn password(options: &Options) -> Result<String, Error> {
     let password = options.required("password")?;
     if password.contains(char::is_control) {
         return Err(options.invalid("password", "contains a control character"));
     }
-    Ok(Secret::new(password.to_string()))
+    Ok(password.to_string())
 }
 
 fn family(options: &Options) -> Result<Family, Error> {
@@ -621,6 +843,8 @@ enum UrlTail {
     /// At most a `/`: dynhost adds the DynHost path and query itself, and anything else would
     /// steer the request elsewhere.
     None,
+    /// A path, no query or fragment: dynhost adds the API's paths to it.
+    Path,
     /// A path and a query, no fragment.
     PathAndQuery,
 }
@@ -666,6 +890,9 @@ fn check_https_url(url: &str, tail: UrlTail, why: &str) -> Result<(), String> {
         )),
         UrlTail::PathAndQuery if after.contains('#') => Err(format!(
             "{url:?} is refused: a fragment (#...) is never sent to the server"
+        )),
+        UrlTail::Path if after.contains(['?', '#']) => Err(format!(
+            "{url:?} is refused: a base URL has no query or fragment"
         )),
         _ => Ok(()),
     }
@@ -948,6 +1175,7 @@ mod tests {
                 prefix_interface: "lan".into(),
                 server: DEFAULT_SERVER.into(),
                 cacert: PathBuf::from(DEFAULT_CACERT),
+                api: None,
             }]
         );
     }
@@ -1557,6 +1785,114 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    const API: &str = "config record 'apex'
+\toption method 'api'
+\toption hostname 'Example.com'
+\toption endpoint 'ovh-ca'
+\toption application_key 'AK1'
+\toption application_secret 'AS-secret-1'
+\toption consumer_key 'CK-secret-1'
+";
+
+    fn api_with(options: &[(&str, &str)]) -> Result<Config, Error> {
+        let mut text = API.to_string();
+        for (name, value) in options {
+            text += &format!("\toption {name} '{value}'\n");
+        }
+        parse(&text)
+    }
+
+    #[test]
+    fn an_api_record_needs_no_dynhost_login() {
+        let record = api_with(&[]).expect("valid").records.remove(0);
+        assert_eq!(record.hostname, "example.com");
+        assert_eq!((record.username.as_str(), record.server.as_str()), ("", ""));
+        assert_eq!(
+            record.api,
+            Some(Api {
+                endpoint: "https://ca.api.ovh.com/1.0".into(),
+                zone: None,
+                application_key: "AK1".into(),
+                application_secret: Secret::new("AS-secret-1".into()),
+                consumer_key: Secret::new("CK-secret-1".into()),
+                ttl: None,
+            })
+        );
+        let full = api_with(&[
+            ("endpoint", "https://127.0.0.1:8443/1.0/"),
+            ("zone", "Example.COM"),
+            ("ttl", "86400"),
+        ])
+        .expect("valid")
+        .records
+        .remove(0);
+        let api = full.api.expect("api mode");
+        assert_eq!(api.endpoint, "https://127.0.0.1:8443/1.0");
+        assert_eq!(api.zone.as_deref(), Some("example.com"));
+        assert_eq!(api.ttl, Some(86400));
+    }
+
+    #[test]
+    fn endpoints_are_names_or_https_base_urls() {
+        assert_eq!(
+            api_endpoint("ovh-eu").unwrap(),
+            "https://eu.api.ovh.com/1.0"
+        );
+        assert_eq!(
+            api_endpoint("ovh-us").unwrap(),
+            "https://api.us.ovhcloud.com/1.0"
+        );
+        for bad in [
+            "eu",
+            "http://eu.api.ovh.com/1.0",
+            "https://x/1.0?a=b",
+            "https://u:p@x/",
+        ] {
+            assert!(api_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wildcards_only_in_api_mode_and_the_zone_must_hold_the_name() {
+        let wild = api_with(&[("zone", "example.com")]).map(|c| c.records[0].hostname.clone());
+        assert_eq!(wild.unwrap(), "example.com");
+        let text = API.replace("'Example.com'", "'*.home.example.com'");
+        let record = parse(&format!("{text}\toption zone 'example.com'\n")).expect("valid");
+        assert_eq!(record.records[0].hostname, "*.home.example.com");
+        let (_, option, _) = value_error(&format!("{text}\toption zone 'home.example.org'\n"));
+        assert_eq!(option, "zone");
+        let (_, option, message) =
+            value_error(&home_with(&[]).replace("'home.example.com'", "'*.example.com'"));
+        assert_eq!(option, "hostname");
+        assert!(message.contains("needs method api"), "{message}");
+    }
+
+    #[test]
+    fn api_secrets_are_never_quoted_in_errors() {
+        for option in ["application_secret", "consumer_key"] {
+            let text = API.replace(
+                &format!("option {option} '"),
+                &format!("option {option} 'with space "),
+            );
+            let (_, refused, message) = value_error(&text);
+            assert_eq!(refused, option);
+            assert!(!message.contains("secret-1"), "{message}");
+        }
+        let (_, _, message) = value_error(&API.replace("'AK1'", "'A K1'"));
+        assert!(
+            message.contains("\"A K1\""),
+            "the application key is no secret: {message}"
+        );
+    }
+
+    #[test]
+    fn ttls_are_60_to_86400_seconds() {
+        for bad in ["59", "86401", "0", "1m", "-60"] {
+            assert!(api_with(&[("ttl", bad)]).is_err(), "{bad}");
+        }
+        assert!(api_with(&[("ttl", "60")]).is_ok());
     }
 
     #[test]

@@ -242,6 +242,12 @@ pub fn after_attempt(
         next_attempt: None,
         ..previous.clone()
     };
+    // A pending refresh stays pending until a publication succeeds.
+    next.refresh_pending = match result {
+        Ok(_) => false,
+        Err(Error::Unrefreshed(_)) => true,
+        Err(_) => previous.refresh_pending,
+    };
     match result {
         Ok(accepted) => {
             next.published = Some(address);
@@ -261,14 +267,14 @@ pub fn after_attempt(
                 1
             };
             next.last_message = Some(error.to_string());
-            match error {
-                Error::Refused(refusal) => {
-                    next.last_result = Some(Outcome::Refused(*refusal));
-                    if *refusal == Refusal::Abuse {
+            match error.refusal() {
+                Some(refusal) => {
+                    next.last_result = Some(Outcome::Refused(refusal));
+                    if refusal == Refusal::Abuse {
                         next.next_attempt = Some(now + ABUSE_LOCKOUT_SECS);
                     }
                 }
-                _ => {
+                None => {
                     next.last_result = Some(Outcome::Failed);
                     next.next_attempt = Some(now + retry_delay(next.failures));
                 }
@@ -290,9 +296,10 @@ pub fn fingerprint(record: &Record, key: &[u8]) -> String {
         record.family.name(),
         record.server.as_str(),
     ];
+    let api = record.api.as_ref().map(crate::config::Api::identity);
     let mut context =
         ring::hmac::Context::with_key(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key));
-    for field in fields {
+    for field in fields.into_iter().chain(api.as_deref()) {
         // A field's length first, so that fields cannot run into each other.
         context.update(&(field.len() as u64).to_be_bytes());
         context.update(field.as_bytes());
@@ -746,6 +753,71 @@ mod tests {
         moved.interface = "wan2".into();
         moved.name = "renamed".into();
         assert_eq!(fingerprint(&moved, KEY), original);
+    }
+
+    #[test]
+    fn every_api_setting_is_in_the_fingerprint() {
+        let api = crate::config::Api {
+            endpoint: "https://eu.api.ovh.com/1.0".into(),
+            zone: None,
+            application_key: "AK".into(),
+            application_secret: crate::config::Secret::new("AS".into()),
+            consumer_key: crate::config::Secret::new("CK".into()),
+            ttl: None,
+        };
+        let base = Record {
+            api: Some(api),
+            ..crate::state::tests::record()
+        };
+        let original = fingerprint(&base, KEY);
+        assert_ne!(original, fingerprint(&crate::state::tests::record(), KEY));
+        let changes: [fn(&mut crate::config::Api); 6] = [
+            |a| a.endpoint = "https://ca.api.ovh.com/1.0".into(),
+            |a| a.zone = Some("example.com".into()),
+            |a| a.application_key.push('x'),
+            |a| a.application_secret = crate::config::Secret::new("AS2".into()),
+            |a| a.consumer_key = crate::config::Secret::new("CK2".into()),
+            |a| a.ttl = Some(60),
+        ];
+        for change in changes {
+            let mut changed = base.clone();
+            change(changed.api.as_mut().expect("api"));
+            assert_ne!(fingerprint(&changed, KEY), original, "{changed:?}");
+        }
+    }
+
+    #[test]
+    fn a_refresh_stays_pending_until_a_publication_succeeds() {
+        let address = ip("203.0.113.7");
+        let unrefreshed = Err(Error::Unrefreshed(Box::new(Error::Server(
+            "HTTP 500".into(),
+        ))));
+        let pending = after_attempt(&RecordState::default(), address, &unrefreshed, FP, NOW);
+        assert!(pending.refresh_pending);
+        assert_eq!(pending.last_result, Some(Outcome::Failed));
+        assert_eq!(pending.next_attempt, Some(NOW + FIRST_RETRY_SECS));
+        let still = after_attempt(
+            &pending,
+            address,
+            &Err(Error::Transport("down".into())),
+            FP,
+            NOW,
+        );
+        assert!(
+            still.refresh_pending,
+            "a failure before the refresh keeps it pending"
+        );
+        let done = Ok(Accepted { changed: true });
+        assert!(!after_attempt(&still, address, &done, FP, NOW).refresh_pending);
+
+        // A refused refresh is a refusal, and pending too.
+        let denied = Err(Error::Unrefreshed(Box::new(Error::ApiRefused {
+            refusal: Refusal::Denied,
+            detail: "POST /domain/zone/example.com/refresh: HTTP 403".into(),
+        })));
+        let blocked = after_attempt(&RecordState::default(), address, &denied, FP, NOW);
+        assert!(blocked.refresh_pending);
+        assert_eq!(blocked.last_result, Some(Outcome::Refused(Refusal::Denied)));
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub enum Refusal {
     BadSys,
     BadAgent,
     Abuse,
+    /// The OVHcloud API refused the keys or the call (401, 403, a bad signature).
+    Denied,
+    /// The OVHcloud API refused the request itself (another 400).
+    BadRequest,
+    /// The zone is not the account's, or no zone of the account holds the host name.
+    NoZone,
+    /// Several records of the name and type: which one to change is the owner's choice.
+    Ambiguous,
 }
 
 impl Refusal {
@@ -58,6 +66,10 @@ impl Refusal {
             Refusal::BadSys => "badsys",
             Refusal::BadAgent => "badagent",
             Refusal::Abuse => "abuse",
+            Refusal::Denied => "denied",
+            Refusal::BadRequest => "badrequest",
+            Refusal::NoZone => "nozone",
+            Refusal::Ambiguous => "ambiguous",
         }
     }
 
@@ -69,6 +81,10 @@ impl Refusal {
             Refusal::BadSys,
             Refusal::BadAgent,
             Refusal::Abuse,
+            Refusal::Denied,
+            Refusal::BadRequest,
+            Refusal::NoZone,
+            Refusal::Ambiguous,
         ]
         .into_iter()
         .find(|refusal| refusal.code().eq_ignore_ascii_case(word))
@@ -85,6 +101,13 @@ impl Refusal {
             }
             Refusal::BadAgent => "the server blocked this client or the request format",
             Refusal::Abuse => "the record is blocked for too many updates",
+            Refusal::Denied => {
+                "check application_key, application_secret, consumer_key, the endpoint and \
+                 that the consumer key was validated with these access rules"
+            }
+            Refusal::BadRequest => "the API refused the request as written",
+            Refusal::NoZone => "check zone and hostname: the account has no such zone",
+            Refusal::Ambiguous => "delete all but one of them in the zone",
         }
     }
 }
@@ -126,6 +149,13 @@ pub enum Error {
     Server(String),
     /// The server refused the update for a reason that will not pass by itself.
     Refused(Refusal),
+    /// The OVHcloud API refused a call for a reason that will not pass by itself; `detail`
+    /// quotes the call, the server's message and its query id.
+    ApiRefused { refusal: Refusal, detail: String },
+    /// The OVHcloud API changed the record but refreshing its zone failed as the inner error
+    /// says, so the change is not served yet. It is as transient or permanent as the inner
+    /// error, and the next attempt refreshes the zone even if the record matches by then.
+    Unrefreshed(Box<Error>),
     /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
     Backoff { last_failure: String, retry_in: u64 },
     /// The record was sent as often as the send limit allows: nothing was sent, the address
@@ -153,7 +183,17 @@ impl Error {
             | Error::SendLimit { .. }
             | Error::StateNotSaved { .. }
             | Error::Daemon(_) => Severity::Transient,
-            Error::Refused(_) => Severity::Permanent,
+            Error::Unrefreshed(error) => error.severity(),
+            Error::Refused(_) | Error::ApiRefused { .. } => Severity::Permanent,
+        }
+    }
+
+    /// The refusal a permanent error stands for.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Error::Refused(refusal) | Error::ApiRefused { refusal, .. } => Some(*refusal),
+            Error::Unrefreshed(error) => error.refusal(),
+            _ => None,
         }
     }
 
@@ -192,6 +232,12 @@ impl fmt::Display for Error {
             Error::Transport(message) => write!(f, "connection failed: {message}"),
             Error::Server(message) => write!(f, "server trouble: {message}"),
             Error::Refused(refusal) => write!(f, "refused by the server: {refusal}"),
+            Error::ApiRefused { refusal, detail } => {
+                write!(f, "refused by the OVHcloud API: {detail}: {refusal}")
+            }
+            Error::Unrefreshed(error) => {
+                write!(f, "record changed but its zone not refreshed: {error}")
+            }
             Error::Backoff {
                 last_failure,
                 retry_in,

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use dynhost::method::api::credential;
 use dynhost::{cli, clock, config, daemon, error, logger, notices, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
@@ -113,6 +114,26 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             );
             println!("{text}");
             Ok((!all_found).then_some(Severity::Transient))
+        }
+        Command::ApiCredential {
+            endpoint,
+            application_key,
+            zones,
+        } => {
+            let endpoint_url = config::api_endpoint(endpoint)
+                .map_err(|problem| Error::Usage(format!("-e: {problem}")))?;
+            credential::check_application_key(application_key)?;
+            let zones = credential::check_zones(zones)?;
+            let global = config::load_global(&cli.config)?;
+            let ask = credential::Ask {
+                endpoint,
+                endpoint_url: &endpoint_url,
+                application_key,
+                zones: &zones,
+            };
+            let mut transport = transport::Https::new(global.timeout);
+            println!("{}", credential::ask(&ask, &global.cacert, &mut transport)?);
+            Ok(None)
         }
     }
 }

@@ -9,8 +9,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::error::{Error, Refusal, Severity};
-use crate::method::dynhost::DynHost;
-use crate::method::Method;
+use crate::method::{ByRecord, Method};
 use crate::notices::Notices;
 use crate::plan;
 use crate::source;
@@ -119,7 +118,7 @@ pub fn run(
         state_dir,
         now,
     };
-    pass.run(records, &mut DynHost, transport, notices)
+    pass.run(records, &mut ByRecord::default(), transport, notices)
 }
 
 /// What one record's turn in a pass came to, for the log.
@@ -157,13 +156,13 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let consequence = match error {
-            Error::Refused(Refusal::Abuse) => format!(
+        let consequence = match error.refusal() {
+            Some(Refusal::Abuse) => format!(
                 "; nothing more is sent for {} hours",
                 decision::ABUSE_LOCKOUT_SECS / 3600
             ),
-            Error::Refused(_) => "; nothing more is sent until the record's config changes".into(),
-            _ => String::new(),
+            Some(_) => "; nothing more is sent until the record's config changes".into(),
+            None => String::new(),
         };
         Failure {
             error,
@@ -281,7 +280,7 @@ impl Pass<'_> {
         let attempt = decision::before_attempt(&state, address, now);
         // Unwritable, the attempt is kept in memory, and the save after the reply says why.
         let _ = self.state_dir.save(record, &attempt);
-        let result = method.publish(record, address, transport);
+        let result = method.publish(record, address, &attempt, transport);
         let answered = (self.now)();
         let next_state =
             decision::after_attempt(&attempt, address, &result, &fingerprint, answered);
@@ -337,7 +336,7 @@ mod tests {
     use crate::method::Accepted;
     use crate::state::tests::record;
     use crate::transport::tests::reply;
-    use crate::transport::{HttpReply, Request};
+    use crate::transport::{Call, HttpReply, Request};
 
     const ECHO: &str = "https://echo.example/";
     const ADDRESS: &str = "203.0.113.7";
@@ -368,6 +367,12 @@ mod tests {
                 _ => reply(self.update_reply.0, self.update_reply.1),
             })
         }
+
+        fn call(&mut self, call: &Call, _cacert: &Path) -> Result<HttpReply, Error> {
+            self.asked
+                .push((format!("{} {}", call.method, call.url), None));
+            Ok(reply(self.update_reply.0, self.update_reply.1))
+        }
     }
 
     /// A method that sends nothing: it notes what it was asked to publish and answers with
@@ -391,6 +396,7 @@ mod tests {
             &mut self,
             record: &Record,
             address: IpAddr,
+            _previous: &crate::state::RecordState,
             _transport: &mut dyn Transport,
         ) -> Result<Accepted, Error> {
             self.published.push((record.name.clone(), address));

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Config, Family, Record};
 use crate::decision::{self, Decision};
+use crate::method;
 use crate::plan;
 use crate::rules::{self, Candidate, Verdict};
 use crate::source;
@@ -27,6 +28,8 @@ struct RecordStatus<'a> {
     name: &'a str,
     hostname: &'a str,
     family: &'static str,
+    /// dynhost or api.
+    method: &'static str,
     enabled: bool,
     published: Option<IpAddr>,
     attempted: Option<IpAddr>,
@@ -36,6 +39,8 @@ struct RecordStatus<'a> {
     last_success: Option<u64>,
     failures: u32,
     next_attempt: Option<u64>,
+    /// An api record was changed but its zone not refreshed yet.
+    refresh_pending: bool,
     /// send, retry, wait, blocked or watch.
     next_action: &'static str,
     next_action_why: String,
@@ -57,6 +62,7 @@ impl<'a> RecordStatus<'a> {
             last_success,
             failures,
             next_attempt,
+            refresh_pending,
             // The send limit's bookkeeping: `check` says when it holds a send back.
             recent_sends: _,
         } = state;
@@ -64,6 +70,7 @@ impl<'a> RecordStatus<'a> {
             name: &record.name,
             hostname: &record.hostname,
             family: record.family.name(),
+            method: method::name(record),
             enabled: record.enabled,
             published,
             attempted,
@@ -73,6 +80,7 @@ impl<'a> RecordStatus<'a> {
             last_success,
             failures,
             next_attempt,
+            refresh_pending,
             next_action,
             next_action_why,
         }
@@ -98,8 +106,8 @@ pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> St
         .map(|status| {
             let published = status.published.map_or("-".to_string(), |a| a.to_string());
             let mut line = format!(
-                "{} {} {}: {}",
-                status.name, status.hostname, status.family, published
+                "{} {} {} {}: {}",
+                status.name, status.hostname, status.family, status.method, published
             );
             if !status.enabled {
                 line.push_str(", disabled");
@@ -117,6 +125,9 @@ pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> St
             }
             if status.failures > 0 {
                 line.push_str(&format!(", {} consecutive failure(s)", status.failures));
+            }
+            if status.refresh_pending {
+                line.push_str(", zone refresh pending");
             }
             if let Some(next) = status.next_attempt {
                 line.push_str(&format!(", no attempt before {}", format_utc(next)));
@@ -140,10 +151,14 @@ struct RecordCheck {
     name: String,
     hostname: String,
     family: &'static str,
+    /// dynhost or api.
+    method: &'static str,
     address: Option<IpAddr>,
     /// send, skip, wait, blocked, or error when no address could be found.
     action: &'static str,
     why: String,
+    /// What `update` would send, in words and without a secret, when the action is send.
+    sends: Option<String>,
     candidates: Vec<CandidateCheck>,
 }
 
@@ -232,6 +247,10 @@ pub fn check(
                     check.action,
                     check.why
                 );
+                let first = match &check.sends {
+                    Some(sends) => format!("{first}\n    sends {sends}"),
+                    None => first,
+                };
                 with_candidates(first, &check.candidates)
             })
             .collect::<Vec<_>>()
@@ -259,13 +278,18 @@ fn check_record(
             (Some(address), action, why)
         }
     };
+    let sends = address
+        .filter(|_| action == "send")
+        .map(|address| method::describe(record, address, &state));
     RecordCheck {
         name: record.name.clone(),
         hostname: record.hostname.clone(),
         family: record.family.name(),
+        method: method::name(record),
         address,
         action,
         why,
+        sends,
         candidates,
     }
 }

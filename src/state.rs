@@ -101,6 +101,9 @@ pub struct RecordState {
     pub failures: u32,
     /// No attempt before this time, unless the address changes or the user forces one.
     pub next_attempt: Option<u64>,
+    /// The OVHcloud API changed the record but its zone was not refreshed yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_pending: bool,
     /// When the last sends went, oldest first, for the send limit: only those of its window.
     pub recent_sends: Vec<u64>,
 }
@@ -466,6 +469,7 @@ pub(crate) mod tests {
             prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
             cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
+            api: None,
         }
     }
 

@@ -14,7 +14,7 @@ use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::Agent;
+use ureq::{Agent, AsSendBody};
 
 use crate::config::Family;
 use crate::error::Error;
@@ -22,6 +22,9 @@ use crate::error::Error;
 pub const USER_AGENT: &str = concat!("dynhost/", env!("CARGO_PKG_VERSION"));
 /// Replies (DynHost's, an echo service's) are tens of bytes; anything near this is not one.
 pub const MAX_REPLY_BYTES: u64 = 4096;
+/// The OVHcloud API's replies are JSON: a record is a few hundred bytes, but the list of an
+/// account's zones grows with the account.
+pub const MAX_CALL_REPLY_BYTES: u64 = 64 * 1024;
 
 /// ureq's buffers for each layer of a connection (TCP, then TLS). Its default of 128 KiB each
 /// made the one pooled connection the idle daemon keeps cost about 512 KiB, and zeroing them
@@ -42,6 +45,10 @@ const RESOLVED_FOR: Duration = Duration::from_secs(60);
 pub trait Transport {
     /// One GET, trusting only the CAs in `cacert`; a reply with any status is `Ok`.
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error>;
+
+    /// One request with any method, headers and JSON body (the OVHcloud API's calls), trusting
+    /// only the CAs in `cacert`; a reply with any status is `Ok`.
+    fn call(&mut self, call: &Call, cacert: &Path) -> Result<HttpReply, Error>;
 }
 
 /// What came back over HTTP, before interpretation.
@@ -52,6 +59,8 @@ pub struct HttpReply {
     pub body: Vec<u8>,
     /// The `Location` header of a redirect, which is never followed.
     pub location: Option<String>,
+    /// OVHcloud's id of the request (`X-Ovh-QueryID`), which its support asks for.
+    pub query_id: Option<String>,
 }
 
 pub struct Request<'a> {
@@ -61,6 +70,17 @@ pub struct Request<'a> {
     /// Connect over this family only: an address echo service answers with the address of the
     /// connection, so asking over IPv4 for the IPv6 address would get the wrong one.
     pub family: Option<Family>,
+}
+
+/// A request of the OVHcloud API.
+pub struct Call<'a> {
+    /// `GET`, `POST` or `PUT`.
+    pub method: &'a str,
+    pub url: &'a str,
+    /// Extra headers: a signature among them, so never log their values.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Sent exactly as given (it is signed), as `application/json`.
+    pub json: Option<&'a str>,
 }
 
 /// Keeps one agent per CA bundle and family, so records sharing a server share its kept-alive
@@ -100,6 +120,38 @@ impl Transport for Https {
     fn get(&mut self, request: &Request, cacert: &Path) -> Result<HttpReply, Error> {
         exchange(self.agent_for(cacert, request.family)?, request)
     }
+
+    fn call(&mut self, call: &Call, cacert: &Path) -> Result<HttpReply, Error> {
+        let agent = self.agent_for(cacert, None)?;
+        let mut builder = ureq::http::Request::builder()
+            .method(call.method)
+            .uri(call.url);
+        for (name, value) in call.headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = match call.json {
+            Some(json) => run(
+                agent,
+                builder
+                    .header("Content-Type", "application/json")
+                    .body(json.as_bytes()),
+            ),
+            None if call.method == "GET" => run(agent, builder.body(())),
+            // Said to be empty: without a length, ureq would send a POST's body chunked.
+            None => run(agent, builder.body(&[][..])),
+        }?;
+        read_reply(response, MAX_CALL_REPLY_BYTES)
+    }
+}
+
+/// Sends a request built with ureq's `http` types, whose builder fails on a malformed method,
+/// URL or header.
+fn run(
+    agent: &Agent,
+    request: Result<ureq::http::Request<impl AsSendBody>, ureq::http::Error>,
+) -> Result<ureq::http::Response<ureq::Body>, Error> {
+    let request = request.map_err(|e| Error::Transport(format!("request not sent: {e}")))?;
+    agent.run(request).map_err(describe)
 }
 
 /// One GET over `agent`, read into an [`HttpReply`]. Public so that the fuzz target can feed
@@ -109,21 +161,33 @@ pub fn exchange(agent: &Agent, request: &Request) -> Result<HttpReply, Error> {
     if let Some(authorization) = request.authorization {
         call = call.header("Authorization", authorization);
     }
-    let mut response = call.call().map_err(describe)?;
-    let location = response
-        .headers()
-        .get("location")
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    read_reply(call.call().map_err(describe)?, MAX_REPLY_BYTES)
+}
+
+/// Reads a reply's status, the headers dynhost looks at, and at most `limit` bytes of body.
+fn read_reply(
+    mut response: ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<HttpReply, Error> {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    };
+    let location = header("location");
+    let query_id = header("x-ovh-queryid");
     let body = response
         .body_mut()
         .with_config()
-        .limit(MAX_REPLY_BYTES)
+        .limit(limit)
         .read_to_vec()
         .map_err(describe)?;
     Ok(HttpReply {
         status: response.status().as_u16(),
         body,
         location,
+        query_id,
     })
 }
 
@@ -276,6 +340,7 @@ pub(crate) mod tests {
             status,
             body: body.as_bytes().to_vec(),
             location: None,
+            query_id: None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use dynhost::config::{Config, Record};
 use dynhost::error::Error;
 use dynhost::state::StateDir;
-use dynhost::transport::{HttpReply, Request, Transport};
+use dynhost::transport::{Call, HttpReply, Request, Transport};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const PASSES: usize = 100;
@@ -53,7 +53,15 @@ impl Transport for Accepting {
             status: 200,
             body: b"good 192.0.2.1\n".to_vec(),
             location: None,
+            query_id: None,
         })
+    }
+
+    fn call(&mut self, call: &Call, _: &Path) -> Result<HttpReply, Error> {
+        panic!(
+            "only DynHost records here, yet {} {}",
+            call.method, call.url
+        )
     }
 }
 

@@ -4,9 +4,10 @@
 
 use std::net::IpAddr;
 
-use super::{Accepted, Method};
+use super::{query_escape, Accepted, Method};
 use crate::config::Record;
 use crate::error::{excerpt, Error, Refusal};
+use crate::state::RecordState;
 use crate::transport::{HttpReply, Request, Transport};
 
 /// OVHcloud's DynHost: the record's `server`, `username` and `password`.
@@ -17,6 +18,7 @@ impl Method for DynHost {
         &mut self,
         record: &Record,
         address: IpAddr,
+        _previous: &RecordState,
         transport: &mut dyn Transport,
     ) -> Result<Accepted, Error> {
         let request = update_request(record, address);
@@ -58,19 +60,6 @@ pub(crate) fn update_request(record: &Record, address: IpAddr) -> UpdateRequest 
         url,
         authorization: format!("Basic {}", base64(credentials.as_bytes())),
     }
-}
-
-/// Percent-encodes everything but the unreserved characters of RFC 3986.
-fn query_escape(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            escaped.push(char::from(byte));
-        } else {
-            escaped.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    escaped
 }
 
 /// Standard base64 with padding and no line breaks (a wrapped value breaks Basic auth).

@@ -10,6 +10,8 @@
 //!   first on its PATH, a wrapper command such as `ip netns exec NAME`).
 //! - [`netns`]: a throw-away network namespace ([`Netns`]) with veth, address, sysctl and route
 //!   helpers, for address detection against a real kernel.
+//! - [`ovh_api`]: the OVHcloud API stand-in ([`ovh_api::OvhApi`]) on a [`MockServer`]: signatures
+//!   checked, a clock far from the machine's, zones in memory.
 //! - [`ubus`]: a stand-in `ubus` program ([`FakeUbus`]) with scripted replies and an argv log.
 //!
 //! Every file under `tests/` that says `mod common;` uses only part of this, hence the allow.
@@ -37,6 +39,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 pub mod netns;
+pub mod ovh_api;
 pub mod ubus;
 
 // Not every test file uses these.
@@ -1250,6 +1253,11 @@ pub struct Running {
 
 impl Running {
     /// Waits for the exit (killing the process after [`RUN_TIMEOUT`] and failing the test).
+    /// The process id, e.g. to read its `/proc/<pid>/cmdline`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn wait(mut self) -> Outcome {
         let deadline = Instant::now() + RUN_TIMEOUT;
         let status = loop {

@@ -80,8 +80,8 @@ check_eq "start: validation registered with procd" 1 \
 	"$(count_lines procd 'procd_add_validation [validate_dynhost]')"
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[record\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')
-check_eq "start: the validation describes every record option but password" \
-	"enabled hostname username family interface source device check_url script ipv6_suffix prefix_interface server cacert " \
+check_eq "start: the validation describes every record option but the secrets" \
+	"enabled hostname username family interface source device check_url script ipv6_suffix prefix_interface server cacert method zone endpoint application_key ttl " \
 	"$described"
 described=$(log_of procd | sed -n '/json_add_string \[type\] \[dynhost\]/,/^json_close_object/p' |
 	sed -n 's/^json_add_string \[\([a-z_0-9]*\)\] .*/\1/p' | grep -v '^type$' | tr '\n' ' ')
@@ -94,7 +94,7 @@ dynhost record home6
 dynhost dynhost 
 dynhost record " "$(log_of validate_data | sed 's/^validate_data \[\([^]]*\)\] \[\([^]]*\)\] \[\([^]]*\)\].*/\1 \2 \3/')"
 check_eq "start: password is never an option given to validate_data" "" \
-	"$(log_of validate_data | grep -F 'password')"
+	"$(log_of validate_data | grep -E 'password|application_secret|consumer_key')"
 check_eq "start: nothing logged" "" "$(log_of logger)"
 
 # --- the validation failure path ------------------------------------------------------------
@@ -203,6 +203,50 @@ EOF
 fails missing-cacert
 check_contains "missing-cacert: validate_data names the file" "$err" \
 	"dynhost.home4.cacert=/etc/ssl/nowhere.pem validates as file with false"
+
+# --- api mode (issue 16) ----------------------------------------------------------------------
+SECRET_AS='AS-s3cr3t-init-api'
+SECRET_CK='CK-s3cr3t-init-api'
+api_config() {
+	write_config <<EOF
+config record 'wild'
+	option method 'api'
+	option hostname '*.example.com'
+	option zone 'example.com'
+	option endpoint 'ovh-eu'
+	option application_key 'AK-init'
+	option application_secret '$SECRET_AS'
+	option consumer_key '$SECRET_CK'
+	option ttl '$1'
+EOF
+}
+api_config 300
+procd_state none
+reset_logs
+initd api-good start
+check_eq "api: a wildcard api record with no login starts" "0 1" \
+	"$rc $(count_lines procd procd_open_instance)"
+check_lacks "api: neither secret is given to validate_data" "$(log_of validate_data)" "s3cr3t-init-api"
+check_lacks "api: neither secret is printed" "$err$out" "s3cr3t-init-api"
+api_config 59
+fails api-ttl
+check_contains "api-ttl: validate_data names the wrong value" "$err" \
+	"dynhost.wild.ttl=59 validates as range(60,86400) with false"
+check_lacks "api-ttl: neither secret is printed" "$err$out" "s3cr3t-init-api"
+api_config 300
+sed -i "/option endpoint/d" "$ROOT/etc/config/dynhost"
+fails api-no-endpoint
+check_contains "api-no-endpoint: says so" "$err" "section 'wild': method 'api' needs option endpoint"
+write_config <<EOF
+config record 'wild'
+	option hostname '*.example.com'
+	option username 'example.com-router'
+	option password '$SECRET4'
+EOF
+procd_state none
+reset_logs
+initd dynhost-wildcard start
+check_eq "dynhost-wildcard: passes the shell's check (dynhost itself refuses it)" 0 "$rc"
 
 # --- status ---------------------------------------------------------------------------------
 good_config
