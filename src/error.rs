@@ -8,6 +8,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::decision;
+
 /// What the caller should do about an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -156,6 +158,12 @@ pub enum Error {
     Unrefreshed(Box<Error>),
     /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
     Backoff { last_failure: String, retry_in: u64 },
+    /// The record was sent as often as the send limit allows: nothing was sent, the address
+    /// may go in `retry_in` seconds.
+    SendLimit { retry_in: u64 },
+    /// A record's state could not be written (a full disk, something in the way): it is kept
+    /// in memory by the process and written again later; a one-shot run forgets it.
+    StateNotSaved { path: PathBuf, reason: String },
     /// `run` could not set up or keep watching its events (signals, address notifications);
     /// procd restarts it.
     Daemon(String),
@@ -172,6 +180,8 @@ impl Error {
             | Error::Transport(_)
             | Error::Server(_)
             | Error::Backoff { .. }
+            | Error::SendLimit { .. }
+            | Error::StateNotSaved { .. }
             | Error::Daemon(_) => Severity::Transient,
             Error::Unrefreshed(error) => error.severity(),
             Error::Refused(_) | Error::ApiRefused { .. } => Severity::Permanent,
@@ -232,6 +242,18 @@ impl fmt::Display for Error {
                 last_failure,
                 retry_in,
             } => write!(f, "{last_failure} (next attempt in {retry_in} s)"),
+            Error::SendLimit { retry_in } => write!(
+                f,
+                "sent {} times in the last {} minutes, the most the send limit allows \
+                 (next send in {retry_in} s)",
+                decision::SEND_BUDGET,
+                decision::SEND_WINDOW_SECS / 60
+            ),
+            Error::StateNotSaved { path, reason } => write!(
+                f,
+                "state not saved to {}: {reason} (kept in memory, written again later)",
+                path.display()
+            ),
             Error::Daemon(message) => write!(f, "{message}"),
         }
     }

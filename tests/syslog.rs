@@ -90,6 +90,7 @@ fn parse(line: &str) -> (u32, &str) {
 
 const DAEMON_ERR: u32 = 3 * 8 + 3;
 const DAEMON_INFO: u32 = 3 * 8 + 6;
+const DAEMON_DEBUG: u32 = 3 * 8 + 7;
 
 #[test]
 fn an_update_is_info_and_a_refusal_is_err_and_stderr_stays_empty() {
@@ -144,4 +145,95 @@ fn without_a_syslog_socket_lines_go_to_stderr() {
         ["dynhost: error: /nonexistent/dynhost: No such file or directory (os error 2)"],
         "{out}"
     );
+}
+
+#[test]
+fn the_daemon_says_a_refusal_or_a_backoff_once_not_at_every_look() {
+    let Some(syslog) = Syslog::new() else { return };
+    let env = &syslog.env;
+    env.set_address(ADDR1);
+    // `home` is refused for good, `office` meets server trouble and backs off.
+    let server = MockServer::start(ServerCert::Trusted, |request: &Request| {
+        match request.query_value("hostname").as_deref() {
+            Some("home.example.com") => Reply::ok("badauth\n"),
+            _ => Reply::ok("911\n"),
+        }
+    });
+    // The shortest interval allowed: a periodic check at 30 s, before office's retry at 60 s.
+    let config = render_config(&[
+        env.global().set("check_interval", "30"),
+        env.record("home", &server),
+        env.record("office", &server),
+    ]);
+    // Verbose: the looks that say nothing new are at debug level, which shows they happened.
+    let daemon = env.spawn(&config, &["--syslog", "-v", "run"]);
+    assert!(server.wait_for_requests(2), "{}", server.describe());
+    std::thread::sleep(Duration::from_secs(45));
+    daemon.signal("TERM");
+    let out = daemon.wait();
+    out.assert_code(0);
+    assert_eq!(server.request_count(), 2, "{}", server.describe());
+
+    let lines = syslog.lines();
+    let about = |record: &str| -> Vec<(u32, &str)> {
+        lines
+            .iter()
+            .map(|line| parse(line))
+            .filter(|(_, message)| message.starts_with(record))
+            .collect()
+    };
+    let (home, home_debug): (Vec<_>, Vec<_>) = about("home (home.example.com ipv4): ")
+        .into_iter()
+        .partition(|(priority, _)| *priority != DAEMON_DEBUG);
+    assert!(
+        home_debug
+            .iter()
+            .any(|(_, message)| message.contains("badauth")),
+        "no periodic look: {lines:#?}"
+    );
+    assert_eq!(home.len(), 1, "{lines:#?}");
+    assert_eq!(home[0].0, DAEMON_ERR, "{lines:#?}");
+    assert!(home[0].1.contains("badauth"), "{lines:#?}");
+    let office: Vec<_> = about("office (office.example.com ipv4): ")
+        .into_iter()
+        .filter(|(priority, _)| *priority != DAEMON_DEBUG)
+        .collect();
+    assert_eq!(office.len(), 1, "{lines:#?}");
+    assert!(office[0].1.contains("'911'"), "{lines:#?}");
+    assert!(office[0].1.contains("next attempt in 60 s"), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .all(|line| !line.contains("nothing sent") || parse(line).0 == DAEMON_DEBUG),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_recheck_someone_asks_for_says_every_state_again() {
+    let Some(syslog) = Syslog::new() else { return };
+    let env = &syslog.env;
+    env.set_address(ADDR1);
+    let server = MockServer::always(Reply::ok("badauth\n"));
+    let config = render_config(&[
+        env.global().set("check_interval", "3600"),
+        env.record("home", &server),
+    ]);
+    let daemon = env.spawn(&config, &["--syslog", "run"]);
+    assert!(server.wait_for_requests(1), "{}", server.describe());
+    // What `service dynhost update` and the hotplug script send; it settles first.
+    std::thread::sleep(Duration::from_millis(500));
+    daemon.signal("USR1");
+    std::thread::sleep(Duration::from_millis(2500));
+    daemon.signal("TERM");
+    daemon.wait().assert_code(0);
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+    let lines = syslog.lines();
+    let refused: Vec<(u32, &str)> = lines
+        .iter()
+        .map(|line| parse(line))
+        .filter(|(_, message)| message.contains("badauth"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{lines:#?}");
+    assert!(refused.iter().all(|(priority, _)| *priority == DAEMON_ERR));
 }
