@@ -141,6 +141,9 @@ pub enum Error {
     },
     /// The address source failed or gave nothing usable (yet).
     Address(String),
+    /// The interface the record follows is down: a routine state of a router (a PPPoE
+    /// reconnect, a cable out), which passes when it comes up; nothing to publish until then.
+    InterfaceDown(String),
     /// The HTTPS exchange failed before a complete reply arrived: DNS, connect, TLS, timeout,
     /// or a reply too large or malformed to read.
     Transport(String),
@@ -177,6 +180,7 @@ impl Error {
             | Error::ConfigSyntax { .. }
             | Error::ConfigValue { .. } => Severity::Usage,
             Error::Address(_)
+            | Error::InterfaceDown(_)
             | Error::Transport(_)
             | Error::Server(_)
             | Error::Backoff { .. }
@@ -228,7 +232,9 @@ impl fmt::Display for Error {
                 option,
                 message,
             } => write!(f, "section '{section}' option '{option}': {message}"),
-            Error::Address(message) => write!(f, "no usable address: {message}"),
+            Error::Address(message) | Error::InterfaceDown(message) => {
+                write!(f, "no usable address: {message}")
+            }
             Error::Transport(message) => write!(f, "connection failed: {message}"),
             Error::Server(message) => write!(f, "server trouble: {message}"),
             Error::Refused(refusal) => write!(f, "refused by the server: {refusal}"),

@@ -146,6 +146,16 @@ fn state_of(error: &Error) -> String {
     }
 }
 
+/// How loud a failure is in the log: a down interface is a router's routine, an address not
+/// (yet) there is worth a look, anything else is an error.
+fn level_of(error: &Error) -> log::Level {
+    match error {
+        Error::InterfaceDown(_) => log::Level::Info,
+        Error::Address(_) => log::Level::Warn,
+        _ => log::Level::Error,
+    }
+}
+
 /// Why a record is not current, and what dynhost will do about it.
 struct Failure {
     error: Error,
@@ -203,7 +213,7 @@ impl Pass<'_> {
                         state: state_of(&error),
                         sent,
                     };
-                    (log::Level::Error, told)
+                    (level_of(&error), told)
                 }
             };
             let label = record.label();

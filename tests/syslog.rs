@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+const DOWN: &str = include_str!("fixtures/ubus/wan-down-ifdown.json");
+const AUTH_FAILED: &str = include_str!("fixtures/ubus/wan-pppoe-auth-failed.json");
+
 /// Mounts the test's socket on `/dev/log` (over a private `/dev` holding only what dynhost
 /// opens), then runs the rest of the words.
 const PRIVATE_DEV_LOG: &str = r#"set -e
@@ -89,6 +92,7 @@ fn parse(line: &str) -> (u32, &str) {
 }
 
 const DAEMON_ERR: u32 = 3 * 8 + 3;
+const DAEMON_WARNING: u32 = 3 * 8 + 4;
 const DAEMON_INFO: u32 = 3 * 8 + 6;
 const DAEMON_DEBUG: u32 = 3 * 8 + 7;
 
@@ -131,6 +135,34 @@ fn an_update_is_info_and_a_refusal_is_err_and_stderr_stays_empty() {
         lines.iter().all(|line| !line.contains(PASSWORD)),
         "{lines:?}"
     );
+}
+
+#[test]
+fn a_down_interface_is_routine_info_and_a_refused_pppoe_login_a_warning() {
+    let Some(syslog) = Syslog::new() else { return };
+    let env = &syslog.env;
+    let server = MockServer::good();
+    let ubus = FakeUbus::new(env).interface("wan", DOWN, 0);
+    let record = env
+        .record("home", &server)
+        .remove("script")
+        .set("source", "ubus")
+        .set("interface", "wan");
+    let config = env.config(&[record]);
+    for (reply, priority, words) in [
+        (DOWN, DAEMON_INFO, "interface 'wan' is down"),
+        (AUTH_FAILED, DAEMON_WARNING, "AUTH_FAILED"),
+    ] {
+        ubus.set_interface("wan", reply, 0);
+        let out = env.run(&config, &["--syslog", "update"]);
+        out.assert_code(1);
+        let lines = syslog.lines();
+        let parsed: Vec<(u32, &str)> = lines.iter().map(|line| parse(line)).collect();
+        assert_eq!(parsed.len(), 1, "{lines:?}");
+        assert_eq!(parsed[0].0, priority, "{lines:?}");
+        assert!(parsed[0].1.contains(words), "{lines:?}");
+    }
+    assert_eq!(server.request_count(), 0, "{}", server.describe());
 }
 
 #[test]
