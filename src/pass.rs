@@ -36,11 +36,15 @@ pub fn select<'a>(config: &'a Config, selection: &Selection) -> Result<Vec<&'a R
         {
             None => {
                 return Err(Error::Usage(format!(
-                    "no record named '{wanted}' in the config"
+                    "no record named '{}' in the config",
+                    wanted.escape_debug()
                 )))
             }
             Some(record) if !record.enabled => {
-                return Err(Error::Usage(format!("record '{wanted}' is disabled")))
+                return Err(Error::Usage(format!(
+                    "record '{}' is disabled",
+                    wanted.escape_debug()
+                )))
             }
             Some(_) => {}
         }

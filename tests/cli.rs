@@ -165,3 +165,12 @@ fn unknown_boolean_is_a_config_error() {
     let out = env.run(&config, &["update"]);
     assert_usage_error(&out, &server, &["home", "enabled"]);
 }
+
+#[test]
+fn a_record_name_from_the_command_line_is_shown_escaped() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = env.config(&[env.record("home", &server)]);
+    let out = env.run(&config, &["update", "-r", "of\nfice\x1b[31m"]);
+    assert_usage_error(&out, &server, &["no record named 'of\\nfice\\u{1b}[31m'"]);
+}
