@@ -603,7 +603,7 @@ return view.extend({
 			[logTail(data[1], configuredSecrets(), LOG_LINES)]);
 
 		const m = new form.Map('dynhost', _('DynHost'),
-			_('Keeps OVHcloud DynHost records pointing at this router\'s public address. Saving applies the settings: the running dynhost reads them again.'));
+			_('Keeps OVHcloud DNS records pointing at this router\'s public address, through DynHost or the OVHcloud API. Saving applies the settings: the running dynhost reads them again.'));
 		let s, o;
 
 		s = m.section(form.NamedSection, 'global', 'dynhost', _('Global settings'));
