@@ -106,11 +106,12 @@ pub fn run(
         Some(lock) => lock,
         None => state_dir.lock()?,
     };
-    let pass = Pass {
+    let mut pass = Pass {
         timeout,
         force,
         state_dir,
         now,
+        read: source::Read::default(),
     };
     pass.run(records, &mut ByRecord::default(), transport)
 }
@@ -141,11 +142,13 @@ struct Pass<'a> {
     force: bool,
     state_dir: &'a StateDir,
     now: &'a Clock,
+    /// What the sources read during this pass.
+    read: source::Read,
 }
 
 impl Pass<'_> {
     fn run(
-        &self,
+        &mut self,
         records: &[&Record],
         method: &mut dyn Method,
         transport: &mut dyn Transport,
@@ -161,13 +164,13 @@ impl Pass<'_> {
     }
 
     fn update(
-        &self,
+        &mut self,
         record: &Record,
         method: &mut dyn Method,
         transport: &mut dyn Transport,
     ) -> Result<(), Failure> {
         let state = self.state_dir.load(record);
-        let detected = source::detect(record, self.timeout, transport);
+        let detected = source::detect(record, self.timeout, transport, &mut self.read);
         let now = (self.now)();
         let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
         let fingerprint = decision::fingerprint(record);
@@ -328,11 +331,12 @@ mod tests {
         record: &Record,
         method: &mut dyn Method,
     ) -> Option<Severity> {
-        let pass = Pass {
+        let mut pass = Pass {
             timeout: Duration::from_secs(5),
             force: false,
             state_dir,
             now: &move || now,
+            read: source::Read::default(),
         };
         let mut transport = Server::answering(500, "not asked");
         pass.run(&[record], method, &mut transport)

@@ -262,7 +262,12 @@ fn check_record(
     now: u64,
 ) -> RecordCheck {
     let state = state_dir.load(record);
-    let detected = source::detect(record, config.global.timeout, transport);
+    let detected = source::detect(
+        record,
+        config.global.timeout,
+        transport,
+        &mut source::Read::default(),
+    );
     let plan = plan::plan(record, detected, &state, now, false);
     let candidates = CandidateCheck::all(&plan.assessed);
     let (address, action, why) = match plan.next {
