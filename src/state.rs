@@ -289,7 +289,9 @@ fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
     if metadata.len() > MAX_STATE_BYTES {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and the byte that would show it grew: two reads, not a probe
+    // read and a doubling.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
     file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(too_large());
