@@ -304,7 +304,9 @@ fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
 fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut attempts = 0;
     loop {
-        let random = RandomState::new().hash_one(std::process::id());
+        // Each RandomState has keys of its own (the process's random seed, then a count), so
+        // what it hashes needs no uniqueness: not the pid, which costs a system call a record.
+        let random = RandomState::new().hash_one(attempts);
         let temp = path.with_extension(format!("json.{random:016x}.tmp"));
         let created = OpenOptions::new()
             .write(true)
