@@ -4,8 +4,8 @@
 //! the signals (through a signalfd), the end of a pass, and the nearest timer (debounce,
 //! periodic check, retry after a failure). Passes run on a second thread, one at a time, with
 //! the same code and the same lock as `update`; so SIGTERM is answered at once even in the middle
-//! of a stalled exchange: the process exits and the half-done exchange leaves the state file as
-//! it was (it is only ever replaced whole).
+//! of a stalled exchange: the process exits, and the state file (only ever replaced whole)
+//! names the attempt that got no answer, so the next pass sends whatever the address is then.
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 
 use crate::clock;
 use crate::config::{Config, Record, Source};
+use crate::decision;
 use crate::error::Error;
 use crate::netlink;
+use crate::notices::Notices;
 use crate::pass;
 use crate::state::StateDir;
 use crate::sys::{self, NetlinkSocket, SignalFd};
@@ -36,8 +38,12 @@ const NOTIFICATION_BUFFER_BYTES: usize = 32 * 1024;
 /// What a pass is for: which records it looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Scope {
-    /// Every enabled record: at start, on SIGUSR1 and SIGHUP, periodically, and for retries.
+    /// Every enabled record: at start, periodically, and for retries.
     All,
+    /// Every enabled record, asked for by SIGUSR1 or SIGHUP (`service dynhost update`, the
+    /// hotplug script, a reload): someone wants to know, so every record's state is said, even
+    /// one that was said already.
+    Asked,
     /// The records whose address can follow these local changes: every source but `web`,
     /// which is asked only on the periodic check so the echo service is not hammered, and of
     /// the netlink records with a named device only those on a changed device.
@@ -150,12 +156,14 @@ pub fn run(
                         log::info!("stopping");
                         return Ok(());
                     }
-                    libc::SIGUSR1 => timers.now_due = Some(Scope::All),
+                    // Signals come in storms too (the hotplug script sends one per event of a
+                    // flapping link): they settle like address changes.
+                    libc::SIGUSR1 => timers.asked(Instant::now()),
                     libc::SIGHUP => {
                         if let Some(reloaded) = reload(config_path) {
                             timers.reschedule(Instant::now(), reloaded.global.check_interval);
                             config = Arc::new(reloaded);
-                            timers.now_due = Some(Scope::All);
+                            timers.asked(Instant::now());
                         }
                     }
                     _ => {}
@@ -236,6 +244,7 @@ fn start_worker(
     let (result_sender, results) = mpsc::channel();
     std::thread::spawn(move || {
         let mut transport: Option<(Duration, Https)> = None;
+        let mut notices = Notices::default();
         for job in jobs {
             let timeout = job.config.global.timeout;
             // A reloaded config may change the timeout; otherwise connections are kept.
@@ -243,6 +252,9 @@ fn start_worker(
                 Some((kept, https)) if *kept == timeout => https,
                 slot => &mut slot.insert((timeout, Https::new(timeout))).1,
             };
+            if job.scope == Scope::Asked {
+                notices = Notices::default();
+            }
             if let Some(records) = in_scope(&job.config, &job.scope) {
                 let timeout = job.config.global.timeout;
                 if let Err(error) = pass::run(
@@ -253,6 +265,7 @@ fn start_worker(
                     https,
                     &clock::unix_now,
                     None,
+                    &mut notices,
                 ) {
                     log::error!("{error}");
                 }
@@ -273,7 +286,7 @@ fn in_scope<'a>(config: &'a Config, scope: &Scope) -> Option<Vec<&'a Record>> {
         .iter()
         .filter(|record| record.enabled)
         .filter(|record| match (scope, &record.source) {
-            (Scope::All, _) => true,
+            (Scope::All | Scope::Asked, _) => true,
             (Scope::Local(_), Source::Web { .. }) => false,
             (
                 Scope::Local(changed),
@@ -288,14 +301,14 @@ fn in_scope<'a>(config: &'a Config, scope: &Scope) -> Option<Vec<&'a Record>> {
     (!records.is_empty()).then_some(records)
 }
 
-/// When the first record waiting out a backoff may be tried again.
+/// When the first record waiting out a backoff or the send limit should be looked at again.
 fn earliest_retry(config: &Config, state_dir: &StateDir) -> Option<Instant> {
     let now = clock::unix_now();
     config
         .records
         .iter()
         .filter(|record| record.enabled)
-        .filter_map(|record| state_dir.load(record).next_attempt)
+        .filter_map(|record| decision::next_look(&state_dir.load(record), now))
         .min()
         .map(|next| Instant::now() + Duration::from_secs(next.saturating_sub(now)))
 }
@@ -303,12 +316,14 @@ fn earliest_retry(config: &Config, state_dir: &StateDir) -> Option<Instant> {
 /// The daemon's timers. Pure: the loop passes in the time, so the rules are unit tested.
 #[derive(Debug)]
 struct Timers {
-    /// A pass asked for by a signal.
-    now_due: Option<Scope>,
-    /// The end of the settling time of a burst of address changes, and when the burst began.
+    /// The first pass, due at once.
+    starting: bool,
+    /// The end of the settling time of a burst of events, and when the burst began.
     settled_at: Option<(Instant, Instant)>,
     /// What the burst changed.
     changed: Changed,
+    /// A signal in the burst asked for every record.
+    asked: bool,
     periodic: Instant,
     retry: Option<Instant>,
 }
@@ -317,18 +332,29 @@ impl Timers {
     /// The first pass is due at once.
     fn new(now: Instant, check_interval: Duration) -> Timers {
         Timers {
-            now_due: Some(Scope::All),
+            starting: true,
             settled_at: None,
             changed: Changed::Nothing,
+            asked: false,
             periodic: now + check_interval,
             retry: None,
         }
     }
 
     fn address_changed(&mut self, now: Instant, changed: Changed) {
+        self.settle(now);
+        self.changed.merge(changed);
+    }
+
+    /// A signal asked for a pass over every record.
+    fn asked(&mut self, now: Instant) {
+        self.settle(now);
+        self.asked = true;
+    }
+
+    fn settle(&mut self, now: Instant) {
         let first = self.settled_at.map_or(now, |(_, first)| first);
         self.settled_at = Some(((now + SETTLE).min(first + MAX_SETTLE), first));
-        self.changed.merge(changed);
     }
 
     fn reschedule(&mut self, now: Instant, check_interval: Duration) {
@@ -341,7 +367,9 @@ impl Timers {
         let periodic = self.periodic <= now;
         let retry = self.retry.is_some_and(|at| at <= now);
         let settled = self.settled_at.is_some_and(|(at, _)| at <= now);
-        let scope = if periodic || retry || self.now_due.is_some() {
+        let scope = if settled && self.asked {
+            Scope::Asked
+        } else if periodic || retry || self.starting {
             Scope::All
         } else if settled {
             Scope::Local(std::mem::take(&mut self.changed))
@@ -354,9 +382,10 @@ impl Timers {
                 self.periodic += check_interval;
             }
         }
-        self.now_due = None;
+        self.starting = false;
         self.settled_at = None;
         self.changed = Changed::Nothing;
+        self.asked = false;
         self.retry = None;
         Some(scope)
     }
@@ -370,7 +399,7 @@ impl Timers {
         if let Some(retry) = self.retry {
             next = next.min(retry);
         }
-        if self.now_due.is_some() {
+        if self.starting {
             next = now;
         }
         Some(next.saturating_duration_since(now))
@@ -385,6 +414,14 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    /// Timers whose first pass, due at start, was taken.
+    fn after_first_pass() -> (Instant, Timers) {
+        let start = Instant::now();
+        let mut timers = Timers::new(start, INTERVAL);
+        timers.take_due(start, INTERVAL);
+        (start, timers)
     }
 
     fn devices(indexes: &[u32]) -> Changed {
@@ -423,9 +460,7 @@ mod tests {
 
     #[test]
     fn a_burst_of_changes_gives_one_local_pass_after_it_settles() {
-        let start = Instant::now();
-        let mut timers = Timers::new(start, INTERVAL);
-        timers.take_due(start, INTERVAL);
+        let (start, mut timers) = after_first_pass();
         timers.address_changed(start + secs(10), devices(&[2]));
         timers.address_changed(start + secs(10) + Duration::from_millis(500), devices(&[3]));
         assert_eq!(timers.take_due(start + secs(11), INTERVAL), None);
@@ -443,9 +478,7 @@ mod tests {
 
     #[test]
     fn endless_flapping_is_checked_within_the_settling_limit() {
-        let start = Instant::now();
-        let mut timers = Timers::new(start, INTERVAL);
-        timers.take_due(start, INTERVAL);
+        let (start, mut timers) = after_first_pass();
         let first = start + secs(10);
         let mut now = first;
         while now < first + MAX_SETTLE {
@@ -459,10 +492,8 @@ mod tests {
     }
 
     #[test]
-    fn a_retry_or_a_signal_brings_a_full_pass() {
-        let start = Instant::now();
-        let mut timers = Timers::new(start, INTERVAL);
-        timers.take_due(start, INTERVAL);
+    fn a_retry_brings_a_full_pass() {
+        let (start, mut timers) = after_first_pass();
         timers.retry = Some(start + secs(60));
         assert_eq!(timers.until_next(start), Some(secs(60)));
         assert_eq!(
@@ -470,19 +501,91 @@ mod tests {
             Some(Scope::All)
         );
         assert_eq!(timers.retry, None);
-        timers.now_due = Some(Scope::All);
-        assert_eq!(timers.until_next(start + secs(61)), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn signals_settle_like_address_changes_and_bring_a_full_pass() {
+        let (start, mut timers) = after_first_pass();
+        let first = start + secs(10);
+        timers.address_changed(first, devices(&[2]));
+        timers.asked(first + Duration::from_millis(200));
+        assert_eq!(timers.take_due(first + secs(1), INTERVAL), None);
+        let mut now = first;
+        while now < first + MAX_SETTLE {
+            timers.asked(now);
+            assert_eq!(timers.take_due(now, INTERVAL), None, "{now:?}");
+            now += Duration::from_millis(100);
+        }
         assert_eq!(
-            timers.take_due(start + secs(61), INTERVAL),
-            Some(Scope::All)
+            timers.take_due(first + MAX_SETTLE, INTERVAL),
+            Some(Scope::Asked)
         );
+        assert_eq!(timers.take_due(first + MAX_SETTLE, INTERVAL), None);
+    }
+
+    #[test]
+    fn a_storm_of_address_changes_and_signals_sends_within_the_limit_then_the_final_address() {
+        use crate::decision::{Decision, MIN_SEND_SPACING_SECS};
+        use crate::method::Accepted;
+        use crate::state::RecordState;
+        // 200 flips in 60 s, each followed by the hotplug script's SIGUSR1, and a SIGHUP
+        // every tenth; passes run as the worker runs them (a short hold is waited out, then
+        // the address read again), with time injected.
+        const UNIX_START: u64 = 1_800_000_000;
+        let start = Instant::now();
+        let flip = Duration::from_millis(300);
+        let storm_end = start + flip * 200;
+        let address_at = |at: Instant| -> std::net::IpAddr {
+            let flips = (at.min(storm_end) - start).as_millis() / flip.as_millis();
+            format!("192.0.2.{}", 10 + flips % 7).parse().unwrap()
+        };
+        let unix = |at: Instant| UNIX_START + (at - start).as_secs();
+        let mut timers = Timers::new(start, INTERVAL);
+        let mut state = RecordState::default();
+        let mut sends = Vec::new();
+        let mut busy_until = start;
+        let mut now = start;
+        let mut next_flip = start + flip;
+        while now < storm_end + secs(60) {
+            if now >= next_flip && next_flip <= storm_end {
+                timers.address_changed(now, Changed::Anything);
+                timers.asked(now);
+                next_flip += flip;
+            }
+            if now >= busy_until && timers.take_due(now, INTERVAL).is_some() {
+                let mut at = now;
+                loop {
+                    let unix_at = unix(at);
+                    match decision::decide(address_at(at), &state, "fp", unix_at, false) {
+                        Decision::Held { until } if until - unix_at <= MIN_SEND_SPACING_SECS => {
+                            at = start + secs(until - UNIX_START);
+                        }
+                        Decision::Send(_) => {
+                            let address = address_at(at);
+                            state = decision::before_attempt(&state, address, unix_at);
+                            let good = Ok(Accepted { changed: true });
+                            state = decision::after_attempt(&state, address, &good, "fp", unix_at);
+                            sends.push(at - start);
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                busy_until = at;
+                timers.retry = decision::next_look(&state, unix(at))
+                    .map(|next| start + secs(next - UNIX_START));
+            }
+            now += Duration::from_millis(50);
+        }
+        assert_eq!(state.published, Some(address_at(storm_end)), "{sends:?}");
+        // The first pass, one per spacing during the storm, and the final address.
+        let bound = 1 + 60 / MIN_SEND_SPACING_SECS as usize + 1;
+        assert!(sends.len() <= bound, "{} sends: {sends:?}", sends.len());
     }
 
     #[test]
     fn events_do_not_move_the_periodic_beat() {
-        let start = Instant::now();
-        let mut timers = Timers::new(start, INTERVAL);
-        timers.take_due(start, INTERVAL);
+        let (start, mut timers) = after_first_pass();
         timers.address_changed(start + secs(300), Changed::Anything);
         assert_eq!(
             timers.take_due(start + secs(301), INTERVAL),
@@ -493,9 +596,7 @@ mod tests {
 
     #[test]
     fn missed_beats_are_not_made_up_for() {
-        let start = Instant::now();
-        let mut timers = Timers::new(start, INTERVAL);
-        timers.take_due(start, INTERVAL);
+        let (start, mut timers) = after_first_pass();
         assert_eq!(
             timers.take_due(start + secs(1900), INTERVAL),
             Some(Scope::All)
@@ -532,7 +633,8 @@ config record 'off'
                 .map(|records| records.iter().map(|record| record.name.clone()).collect())
         };
         let all: Vec<String> = ["local", "web", "loopback"].map(String::from).into();
-        assert_eq!(names(Scope::All), Some(all));
+        assert_eq!(names(Scope::All), Some(all.clone()));
+        assert_eq!(names(Scope::Asked), Some(all));
         let lo = netlink::device_index("lo").expect("every namespace has lo");
         assert_eq!(
             names(Scope::Local(devices(&[lo]))),

@@ -13,6 +13,14 @@ pub const FIRST_RETRY_SECS: u64 = 60;
 pub const MAX_RETRY_SECS: u64 = 30 * 60;
 /// OVHcloud blocks a record that is updated too often; coming back sooner only prolongs it.
 pub const ABUSE_LOCKOUT_SECS: u64 = 24 * 60 * 60;
+/// The send limit, which no trigger but `--force` passes (a flapping link once made 173
+/// requests a minute, the kind of rate OVHcloud answers with `abuse`): never two sends of a
+/// record within this many seconds...
+pub const MIN_SEND_SPACING_SECS: u64 = 10;
+/// ...and never more than this many sends of a record...
+pub const SEND_BUDGET: usize = 10;
+/// ...within any window of this many seconds.
+pub const SEND_WINDOW_SECS: u64 = 10 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -26,6 +34,10 @@ pub enum Decision {
     },
     /// The server refused this config for good; only a config change (or `--force`) sends again.
     Blocked(Refusal),
+    /// A send is due but the send limit holds it back until `until` (unix seconds).
+    Held {
+        until: u64,
+    },
 }
 
 pub fn decide(
@@ -38,6 +50,57 @@ pub fn decide(
     if force {
         return Decision::Send("forced".into());
     }
+    match unlimited(address, state, fingerprint, now) {
+        Decision::Send(why) => match send_allowed_at(&state.recent_sends, now) {
+            Some(until) => Decision::Held { until },
+            None => Decision::Send(why),
+        },
+        other => other,
+    }
+}
+
+/// When the send limit next allows a send, given the times of the record's recent sends;
+/// `None` when it allows one now.
+pub fn send_allowed_at(recent_sends: &[u64], now: u64) -> Option<u64> {
+    let recent = in_window(recent_sends, now);
+    let spacing = recent
+        .iter()
+        .max()
+        .map(|last| last + MIN_SEND_SPACING_SECS)
+        .filter(|&allowed| allowed > now);
+    let budget = (recent.len() >= SEND_BUDGET)
+        .then(|| recent[recent.len() - SEND_BUDGET] + SEND_WINDOW_SECS);
+    spacing.max(budget)
+}
+
+/// The sends that count now, oldest first. A time ahead of the clock means the clock was set
+/// back (a router without a battery-backed clock, before NTP): such a send cannot be placed, and
+/// holding updates for years because of it would be worse than forgetting it.
+fn in_window(recent_sends: &[u64], now: u64) -> Vec<u64> {
+    let mut recent: Vec<u64> = recent_sends
+        .iter()
+        .copied()
+        .filter(|&sent| sent <= now && now - sent < SEND_WINDOW_SECS)
+        .collect();
+    recent.sort_unstable();
+    recent
+}
+
+/// When the daemon should look at a record again by itself (unix seconds, after `now`): when
+/// its backoff ends, or when the send limit lets a held-back address go.
+pub fn next_look(state: &RecordState, now: u64) -> Option<u64> {
+    let retry = state.next_attempt.filter(|&at| at > now);
+    let refill = (in_window(&state.recent_sends, now).len() >= SEND_BUDGET)
+        .then(|| send_allowed_at(&state.recent_sends, now))
+        .flatten();
+    match (retry, refill) {
+        (Some(retry), Some(refill)) => Some(retry.min(refill)),
+        (retry, refill) => retry.or(refill),
+    }
+}
+
+/// [`decide`] without `--force` and the send limit.
+fn unlimited(address: IpAddr, state: &RecordState, fingerprint: &str, now: u64) -> Decision {
     // The abuse lock-out outlives config changes: the block is on the record at OVHcloud.
     if state.last_result == Some(Outcome::Refused(Refusal::Abuse)) {
         if let Some(until) = state.next_attempt.filter(|&until| now < until) {
@@ -56,6 +119,9 @@ pub fn decide(
     match state.last_result {
         Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => {
             return Decision::Blocked(refusal);
+        }
+        Some(Outcome::Updated | Outcome::Unchanged) if unanswered_attempt(state) => {
+            return Decision::Send(unanswered(state));
         }
         Some(Outcome::Failed) | Some(Outcome::Refused(Refusal::Abuse)) => {
             if state.attempted != Some(address) {
@@ -109,9 +175,47 @@ pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static st
             ),
             None => ("retry", "retry at the next check".into()),
         },
+        Some(Outcome::Updated | Outcome::Unchanged) if unanswered_attempt(state) => {
+            ("send", unanswered(state))
+        }
         Some(Outcome::Updated | Outcome::Unchanged) => {
             ("watch", "send when the address changes".into())
         }
+    }
+}
+
+/// Whether the last attempt after a success got no answer: it names another address than the
+/// published one.
+fn unanswered_attempt(state: &RecordState) -> bool {
+    state
+        .attempted
+        .is_some_and(|attempted| Some(attempted) != state.published)
+}
+
+/// Why a record whose last exchange was cut off is sent again.
+fn unanswered(state: &RecordState) -> String {
+    let attempted = state
+        .attempted
+        .map_or_else(|| "an address".to_string(), |address| address.to_string());
+    format!("the exchange sending {attempted} got no answer: the record may hold it")
+}
+
+/// The state to save before sending `address`. State is otherwise written only after the reply,
+/// so an exchange cut off after the server applied it (a stop, a kill, a power loss) would leave
+/// the state naming the old address: when the address came back to it, nothing would be sent
+/// and the record would stay wrong. An attempt without an answer makes the next pass send.
+/// The attempt counts against the send limit from now on, even if it is cut off.
+pub fn before_attempt(previous: &RecordState, address: IpAddr, now: u64) -> RecordState {
+    let mut recent_sends = in_window(&previous.recent_sends, now);
+    recent_sends.push(now);
+    // Only the last SEND_BUDGET sends can ever hold one back.
+    let stale = recent_sends.len().saturating_sub(SEND_BUDGET);
+    recent_sends.drain(..stale);
+    RecordState {
+        attempted: Some(address),
+        last_attempt: Some(now),
+        recent_sends,
+        ..previous.clone()
     }
 }
 
@@ -180,11 +284,11 @@ pub fn after_attempt(
     next
 }
 
-/// A stable digest of what the server sees of a record, so a refusal is lifted by editing any of it.
-/// FNV-1a rather than std's hasher, whose output may change between Rust releases.
-pub fn fingerprint(record: &Record) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
+/// A digest of what the server sees of a record, so that a refusal is lifted by editing any of
+/// it (a fixed password after `badauth` among them). It covers the password, so it is keyed with
+/// the install's secret (HMAC-SHA-256): a state file copied without the key is no oracle for
+/// guessing the password offline.
+pub fn fingerprint(record: &Record, key: &[u8]) -> String {
     let fields = [
         record.hostname.as_str(),
         record.username.as_str(),
@@ -193,14 +297,19 @@ pub fn fingerprint(record: &Record) -> String {
         record.server.as_str(),
     ];
     let api = record.api.as_ref().map(crate::config::Api::identity);
-    let mut hash = OFFSET;
+    let mut context =
+        ring::hmac::Context::with_key(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key));
     for field in fields.into_iter().chain(api.as_deref()) {
-        for byte in field.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(PRIME);
-        }
+        // A field's length first, so that fields cannot run into each other.
+        context.update(&(field.len() as u64).to_be_bytes());
+        context.update(field.as_bytes());
     }
-    format!("{hash:016x}")
+    context
+        .sign()
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,16 +382,165 @@ mod tests {
         let state = after_attempt(
             &RecordState::default(),
             ip("192.0.2.1"),
-            &Ok(Accepted {
-                changed: false,
-                address: None,
-            }),
+            &Ok(Accepted { changed: false }),
             FP,
             NOW,
         );
         assert_eq!(state.last_result, Some(Outcome::Unchanged));
         let decision = decide(ip("192.0.2.1"), &state, FP, NOW + 1, false);
         assert!(matches!(decision, Decision::Skip(_)), "{decision:?}");
+    }
+
+    #[test]
+    fn an_attempt_cut_off_before_its_answer_sends_even_the_published_address() {
+        let cut_off = before_attempt(&published("192.0.2.1"), ip("192.0.2.8"), NOW);
+        assert_eq!(cut_off.published, Some(ip("192.0.2.1")));
+        let later = NOW + MIN_SEND_SPACING_SECS;
+        for address in ["192.0.2.1", "192.0.2.8"] {
+            let decision = decide(ip(address), &cut_off, FP, later, false);
+            assert!(is_send(&decision), "{address}: {decision:?}");
+        }
+        assert_eq!(plan(&cut_off), "send");
+        let answered = after_attempt(
+            &cut_off,
+            ip("192.0.2.8"),
+            &Ok(Accepted { changed: true }),
+            FP,
+            NOW + 1,
+        );
+        assert_eq!(plan(&answered), "watch");
+        let failed = after_attempt(
+            &cut_off,
+            ip("192.0.2.8"),
+            &Err(Error::Transport("timed out".into())),
+            FP,
+            NOW + 1,
+        );
+        assert!(is_send(&decide(ip("192.0.2.1"), &failed, FP, later, false)));
+    }
+
+    /// The state after sending at each of `times`.
+    fn sent_at(times: impl IntoIterator<Item = u64>) -> RecordState {
+        times
+            .into_iter()
+            .fold(published("192.0.2.1"), |state, now| {
+                before_attempt(&state, ip("192.0.2.1"), now)
+            })
+    }
+
+    #[test]
+    fn no_two_sends_within_the_spacing() {
+        let state = sent_at([NOW]);
+        let until = NOW + MIN_SEND_SPACING_SECS;
+        for now in [NOW, until - 1] {
+            assert_eq!(
+                decide(ip("192.0.2.2"), &state, FP, now, false),
+                Decision::Held { until }
+            );
+        }
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, until, false)));
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, NOW, true)));
+        // Holding back is for sends only.
+        let current = decide(ip("192.0.2.1"), &published("192.0.2.1"), FP, NOW, false);
+        assert!(matches!(current, Decision::Skip(_)), "{current:?}");
+    }
+
+    #[test]
+    fn the_budget_holds_back_until_the_window_slides() {
+        let spacing = MIN_SEND_SPACING_SECS;
+        let state = sent_at((0..SEND_BUDGET as u64).map(|n| NOW + n * spacing));
+        let after = NOW + SEND_BUDGET as u64 * spacing;
+        let refill = NOW + SEND_WINDOW_SECS;
+        assert_eq!(
+            decide(ip("192.0.2.2"), &state, FP, after, false),
+            Decision::Held { until: refill }
+        );
+        assert_eq!(next_look(&state, after), Some(refill));
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, refill, false)));
+        assert_eq!(next_look(&state, refill), None);
+    }
+
+    #[test]
+    fn at_most_the_budget_of_sends_is_remembered() {
+        let state = sent_at((0..3 * SEND_BUDGET as u64).map(|n| NOW + n));
+        assert_eq!(state.recent_sends.len(), SEND_BUDGET);
+        assert_eq!(state.recent_sends.last(), Some(&(NOW + 29)));
+        let much_later = before_attempt(&state, ip("192.0.2.1"), NOW + SEND_WINDOW_SECS + 100);
+        assert_eq!(much_later.recent_sends, [NOW + SEND_WINDOW_SECS + 100]);
+    }
+
+    #[test]
+    fn sends_ahead_of_a_clock_set_back_hold_nothing() {
+        let state = sent_at([NOW + 5000]);
+        assert_eq!(send_allowed_at(&state.recent_sends, NOW), None);
+        assert!(is_send(&decide(ip("192.0.2.2"), &state, FP, NOW, false)));
+    }
+
+    #[test]
+    fn the_daemon_looks_again_when_a_backoff_ends_but_not_for_one_that_ended() {
+        let state = failed("192.0.2.1", 1, NOW + 60);
+        assert_eq!(next_look(&state, NOW), Some(NOW + 60));
+        assert_eq!(next_look(&state, NOW + 60), None);
+        assert_eq!(next_look(&sent_at([NOW]), NOW), None);
+    }
+
+    #[test]
+    fn a_flapping_address_is_sent_within_the_limit_and_its_final_value_goes() {
+        // Passes every 3 s (the longest settling) for 30 minutes, each with a new address, as
+        // the daemon makes them: a short hold is waited out, a long one ends at `next_look`.
+        let flapping_until = NOW + 30 * 60;
+        let address_at = |now: u64| match now {
+            _ if now >= flapping_until => ip("192.0.2.4"),
+            _ if now.is_multiple_of(2) => ip("192.0.2.2"),
+            _ => ip("192.0.2.3"),
+        };
+        let mut state = published("192.0.2.1");
+        let mut sends = Vec::new();
+        let mut now = NOW;
+        while now < flapping_until + 2 * SEND_WINDOW_SECS {
+            let mut at = now;
+            loop {
+                match decide(address_at(at), &state, FP, at, false) {
+                    Decision::Held { until } if until - at <= MIN_SEND_SPACING_SECS => at = until,
+                    Decision::Send(_) => {
+                        state = before_attempt(&state, address_at(at), at);
+                        let good = Ok(Accepted { changed: true });
+                        state = after_attempt(&state, address_at(at), &good, FP, at);
+                        sends.push(at);
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            now = if now < flapping_until {
+                at + 3
+            } else {
+                next_look(&state, at).unwrap_or(at + SEND_WINDOW_SECS)
+            };
+        }
+        assert_eq!(state.published, Some(ip("192.0.2.4")));
+        for (i, &sent) in sends.iter().enumerate() {
+            let window = sends[i..]
+                .iter()
+                .take_while(|&&later| later < sent + SEND_WINDOW_SECS)
+                .count();
+            assert!(window <= SEND_BUDGET, "{window} sends from {sent}");
+            if let Some(&next) = sends.get(i + 1) {
+                assert!(next >= sent + MIN_SEND_SPACING_SECS, "{sent} then {next}");
+            }
+        }
+        // 30 minutes of flapping: three windows' worth, then the final state.
+        assert!(sends.len() <= 3 * SEND_BUDGET + 1, "{}", sends.len());
+        assert!(sends.len() > SEND_BUDGET, "the budget was never used up");
+    }
+
+    #[test]
+    fn an_attempt_cut_off_after_a_refusal_stays_blocked_until_the_config_changes() {
+        let cut_off = before_attempt(&refused(Refusal::BadAuth), ip("192.0.2.8"), NOW);
+        assert_eq!(
+            decide(ip("192.0.2.1"), &cut_off, FP, NOW, false),
+            Decision::Blocked(Refusal::BadAuth)
+        );
     }
 
     #[test]
@@ -433,10 +691,7 @@ mod tests {
             assert_eq!(state.next_attempt, Some(NOW + retry_delay(expected)));
             assert_eq!(state.published, None);
         }
-        let good = Ok(Accepted {
-            changed: true,
-            address: None,
-        });
+        let good = Ok(Accepted { changed: true });
         state = after_attempt(&state, ip("192.0.2.1"), &good, FP, NOW + 10);
         assert_eq!(state.failures, 0);
         assert_eq!(state.next_attempt, None);
@@ -475,11 +730,13 @@ mod tests {
         assert_eq!(next.failures, 1);
     }
 
+    const KEY: &[u8] = b"a key of this install";
+
     #[test]
     fn fingerprint_follows_what_the_server_sees_and_nothing_else() {
         let base = crate::state::tests::record();
-        let original = fingerprint(&base);
-        assert_eq!(fingerprint(&base.clone()), original);
+        let original = fingerprint(&base, KEY);
+        assert_eq!(fingerprint(&base.clone(), KEY), original);
         let changes: [fn(&mut Record); 5] = [
             |r| r.password = crate::config::Secret::new("new password".into()),
             |r| r.username.push('x'),
@@ -490,12 +747,12 @@ mod tests {
         for change in changes {
             let mut changed = base.clone();
             change(&mut changed);
-            assert_ne!(fingerprint(&changed), original, "{changed:?}");
+            assert_ne!(fingerprint(&changed, KEY), original, "{changed:?}");
         }
         let mut moved = base.clone();
         moved.interface = "wan2".into();
         moved.name = "renamed".into();
-        assert_eq!(fingerprint(&moved), original);
+        assert_eq!(fingerprint(&moved, KEY), original);
     }
 
     #[test]
@@ -512,8 +769,8 @@ mod tests {
             api: Some(api),
             ..crate::state::tests::record()
         };
-        let original = fingerprint(&base);
-        assert_ne!(original, fingerprint(&crate::state::tests::record()));
+        let original = fingerprint(&base, KEY);
+        assert_ne!(original, fingerprint(&crate::state::tests::record(), KEY));
         let changes: [fn(&mut crate::config::Api); 6] = [
             |a| a.endpoint = "https://ca.api.ovh.com/1.0".into(),
             |a| a.zone = Some("example.com".into()),
@@ -525,7 +782,7 @@ mod tests {
         for change in changes {
             let mut changed = base.clone();
             change(changed.api.as_mut().expect("api"));
-            assert_ne!(fingerprint(&changed), original, "{changed:?}");
+            assert_ne!(fingerprint(&changed, KEY), original, "{changed:?}");
         }
     }
 
@@ -550,10 +807,7 @@ mod tests {
             still.refresh_pending,
             "a failure before the refresh keeps it pending"
         );
-        let done = Ok(Accepted {
-            changed: true,
-            address: None,
-        });
+        let done = Ok(Accepted { changed: true });
         assert!(!after_attempt(&still, address, &done, FP, NOW).refresh_pending);
 
         // A refused refresh is a refusal, and pending too.
@@ -574,7 +828,18 @@ mod tests {
         first.password = crate::config::Secret::new("c".into());
         second.username = "a".into();
         second.password = crate::config::Secret::new("bc".into());
-        assert_ne!(fingerprint(&first), fingerprint(&second));
+        assert_ne!(fingerprint(&first, KEY), fingerprint(&second, KEY));
+    }
+
+    #[test]
+    fn without_the_key_a_fingerprint_tells_nothing_of_the_password() {
+        let record = crate::state::tests::record();
+        let stored = fingerprint(&record, KEY);
+        // What someone holding a copied state file would try: the right password, any key.
+        for guess in [&b""[..], b"dynhost", b"a key of this install!"] {
+            assert_ne!(fingerprint(&record, guess), stored);
+        }
+        assert_eq!(stored.len(), 64, "{stored}");
     }
 
     fn plan(state: &RecordState) -> &'static str {

@@ -8,6 +8,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::decision;
+
 /// What the caller should do about an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -139,6 +141,9 @@ pub enum Error {
     },
     /// The address source failed or gave nothing usable (yet).
     Address(String),
+    /// The interface the record follows is down: a routine state of a router (a PPPoE
+    /// reconnect, a cable out), which passes when it comes up; nothing to publish until then.
+    InterfaceDown(String),
     /// The HTTPS exchange failed before a complete reply arrived: DNS, connect, TLS, timeout,
     /// or a reply too large or malformed to read.
     Transport(String),
@@ -156,6 +161,12 @@ pub enum Error {
     Unrefreshed(Box<Error>),
     /// An earlier attempt failed and its retry time has not come yet, so nothing was sent.
     Backoff { last_failure: String, retry_in: u64 },
+    /// The record was sent as often as the send limit allows: nothing was sent, the address
+    /// may go in `retry_in` seconds.
+    SendLimit { retry_in: u64 },
+    /// A record's state could not be written (a full disk, something in the way): it is kept
+    /// in memory by the process and written again later; a one-shot run forgets it.
+    StateNotSaved { path: PathBuf, reason: String },
     /// `run` could not set up or keep watching its events (signals, address notifications);
     /// procd restarts it.
     Daemon(String),
@@ -169,9 +180,12 @@ impl Error {
             | Error::ConfigSyntax { .. }
             | Error::ConfigValue { .. } => Severity::Usage,
             Error::Address(_)
+            | Error::InterfaceDown(_)
             | Error::Transport(_)
             | Error::Server(_)
             | Error::Backoff { .. }
+            | Error::SendLimit { .. }
+            | Error::StateNotSaved { .. }
             | Error::Daemon(_) => Severity::Transient,
             Error::Unrefreshed(error) => error.severity(),
             Error::Refused(_) | Error::ApiRefused { .. } => Severity::Permanent,
@@ -218,7 +232,9 @@ impl fmt::Display for Error {
                 option,
                 message,
             } => write!(f, "section '{section}' option '{option}': {message}"),
-            Error::Address(message) => write!(f, "no usable address: {message}"),
+            Error::Address(message) | Error::InterfaceDown(message) => {
+                write!(f, "no usable address: {message}")
+            }
             Error::Transport(message) => write!(f, "connection failed: {message}"),
             Error::Server(message) => write!(f, "server trouble: {message}"),
             Error::Refused(refusal) => write!(f, "refused by the server: {refusal}"),
@@ -232,6 +248,18 @@ impl fmt::Display for Error {
                 last_failure,
                 retry_in,
             } => write!(f, "{last_failure} (next attempt in {retry_in} s)"),
+            Error::SendLimit { retry_in } => write!(
+                f,
+                "sent {} times in the last {} minutes, the most the send limit allows \
+                 (next send in {retry_in} s)",
+                decision::SEND_BUDGET,
+                decision::SEND_WINDOW_SECS / 60
+            ),
+            Error::StateNotSaved { path, reason } => write!(
+                f,
+                "state not saved to {}: {reason} (kept in memory, written again later)",
+                path.display()
+            ),
             Error::Daemon(message) => write!(f, "{message}"),
         }
     }

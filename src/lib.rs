@@ -15,6 +15,7 @@ pub mod error;
 pub mod logger;
 pub mod method;
 pub mod netlink;
+pub mod notices;
 pub mod pass;
 mod plan;
 pub mod report;

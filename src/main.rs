@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use dynhost::method::api::credential;
-use dynhost::{cli, clock, config, daemon, error, logger, pass, report, state, transport};
+use dynhost::{cli, clock, config, daemon, error, logger, notices, pass, report, state, transport};
 
 use cli::{Cli, Command, Verbosity};
 use config::Config;
@@ -77,6 +77,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 &mut transport,
                 &clock::unix_now,
                 Some(lock),
+                &mut notices::Notices::default(),
             )
         }
         Command::Run => {

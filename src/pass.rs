@@ -10,6 +10,7 @@ use crate::config::{Config, Record};
 use crate::decision::{self, Decision};
 use crate::error::{Error, Refusal, Severity};
 use crate::method::{ByRecord, Method};
+use crate::notices::Notices;
 use crate::plan;
 use crate::source;
 use crate::state::{Outcome, StateDir};
@@ -92,7 +93,11 @@ pub fn lock_for_update(
 /// Runs one pass over `records` (`force`: send even to those that are current) and returns the
 /// worst severity met, `None` when every record is current. Holds the state dir's lock
 /// throughout, so a concurrent run waits and then sees our result: `held` when the caller took
-/// it already, else taken here.
+/// it already, else taken here. A record's state already said in `notices` is logged at debug
+/// level only; sends are always logged.
+// Each is what one caller has and the other lacks (update's held lock, the daemon's notices):
+// a struct for them would only move the list.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     records: &[&Record],
     force: bool,
@@ -101,6 +106,7 @@ pub fn run(
     transport: &mut dyn Transport,
     now: &Clock,
     held: Option<File>,
+    notices: &mut Notices,
 ) -> Result<Option<Severity>, Error> {
     let _lock = match held {
         Some(lock) => lock,
@@ -113,13 +119,50 @@ pub fn run(
         now,
         read: source::Read::default(),
     };
-    pass.run(records, &mut ByRecord::default(), transport)
+    pass.run(records, &mut ByRecord::default(), transport, notices)
+}
+
+/// What one record's turn in a pass came to, for the log.
+struct Told {
+    /// What happened, in words.
+    line: String,
+    /// The state it leaves the record in, so that a state that lasts is said once.
+    state: String,
+    /// Whether a request went: that is always said.
+    sent: bool,
+}
+
+/// The state of a record that is current with `address`.
+fn current(address: IpAddr) -> String {
+    format!("current with {address}")
+}
+
+/// The state a failure leaves a record in: a backoff continues the failure that started it,
+/// and a held-back send is one state however long it waits.
+fn state_of(error: &Error) -> String {
+    match error {
+        Error::Backoff { last_failure, .. } => last_failure.clone(),
+        Error::SendLimit { .. } => "held back by the send limit".into(),
+        other => other.to_string(),
+    }
+}
+
+/// How loud a failure is in the log: a down interface is a router's routine, an address not
+/// (yet) there is worth a look, anything else is an error.
+fn level_of(error: &Error) -> log::Level {
+    match error {
+        Error::InterfaceDown(_) => log::Level::Info,
+        Error::Address(_) => log::Level::Warn,
+        _ => log::Level::Error,
+    }
 }
 
 /// Why a record is not current, and what dynhost will do about it.
 struct Failure {
     error: Error,
     consequence: String,
+    /// Whether a request went.
+    sent: bool,
 }
 
 impl From<Error> for Failure {
@@ -132,7 +175,11 @@ impl From<Error> for Failure {
             Some(_) => "; nothing more is sent until the record's config changes".into(),
             None => String::new(),
         };
-        Failure { error, consequence }
+        Failure {
+            error,
+            consequence,
+            sent: false,
+        }
     }
 }
 
@@ -152,13 +199,36 @@ impl Pass<'_> {
         records: &[&Record],
         method: &mut dyn Method,
         transport: &mut dyn Transport,
+        notices: &mut Notices,
     ) -> Result<Option<Severity>, Error> {
         let mut worst = None;
         for &record in records {
-            if let Err(Failure { error, consequence }) = self.update(record, method, transport) {
-                log::error!("{}: {error}{consequence}", record.label());
-                worst = worst.max(Some(error.severity()));
-            }
+            let (level, told) = match self.update(record, method, transport) {
+                Ok(told) => (log::Level::Info, told),
+                Err(Failure {
+                    error,
+                    consequence,
+                    sent,
+                }) => {
+                    worst = worst.max(Some(error.severity()));
+                    let told = Told {
+                        line: format!("{error}{consequence}"),
+                        state: state_of(&error),
+                        sent,
+                    };
+                    (level_of(&error), told)
+                }
+            };
+            let label = record.label();
+            let now = (self.now)();
+            let news = if told.sent {
+                notices.said(&label, &told.state, now);
+                true
+            } else {
+                notices.is_news(&label, &told.state, now)
+            };
+            let level = if news { level } else { log::Level::Debug };
+            log::log!(level, "{label}: {}", told.line);
         }
         Ok(worst)
     }
@@ -168,52 +238,99 @@ impl Pass<'_> {
         record: &Record,
         method: &mut dyn Method,
         transport: &mut dyn Transport,
-    ) -> Result<(), Failure> {
+    ) -> Result<Told, Failure> {
         let state = self.state_dir.load(record);
-        let detected = source::detect(record, self.timeout, transport, &mut self.read);
-        let now = (self.now)();
-        let (address, decision) = plan::plan(record, detected, &state, now, self.force).next?;
-        let fingerprint = decision::fingerprint(record);
-        let why = match decision {
-            Decision::Send(why) => why,
-            Decision::Skip(why) => {
-                log::info!("{}: {why}, nothing sent", record.label());
-                return Ok(());
+        let fingerprint = decision::fingerprint(record, &self.state_dir.fingerprint_key());
+        let (address, why, now) = loop {
+            let detected = source::detect(record, self.timeout, transport, &mut self.read);
+            let now = (self.now)();
+            let (address, decision) =
+                plan::plan(record, detected, &state, &fingerprint, now, self.force).next?;
+            match decision {
+                Decision::Send(why) => break (address, why, now),
+                Decision::Skip(why) => {
+                    return Ok(Told {
+                        line: format!("{why}, nothing sent"),
+                        state: current(address),
+                        sent: false,
+                    })
+                }
+                Decision::Wait { until, why } => {
+                    let error = match state.last_result {
+                        Some(Outcome::Refused(refusal)) => Error::Refused(refusal),
+                        _ => Error::Backoff {
+                            last_failure: state.last_message.unwrap_or_default(),
+                            retry_in: until.saturating_sub(now),
+                        },
+                    };
+                    log::debug!("{}: {why}", record.label());
+                    return Err(Failure {
+                        error,
+                        consequence: "; nothing sent".into(),
+                        sent: false,
+                    });
+                }
+                Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
+                // A short hold is waited out, so that a one-shot `update` sends the address
+                // too; then the address is read again, as it may have moved on meanwhile.
+                Decision::Held { until } if until - now <= decision::MIN_SEND_SPACING_SECS => {
+                    log::debug!(
+                        "{}: the last send was moments ago: waiting {} s",
+                        record.label(),
+                        until - now
+                    );
+                    std::thread::sleep(Duration::from_secs(until - now));
+                    // What the pass read before the wait is not what is there now.
+                    self.read = source::Read::default();
+                }
+                Decision::Held { until } => {
+                    return Err(Error::SendLimit {
+                        retry_in: until - now,
+                    }
+                    .into())
+                }
             }
-            Decision::Wait { until, why } => {
-                let error = match state.last_result {
-                    Some(Outcome::Refused(refusal)) => Error::Refused(refusal),
-                    _ => Error::Backoff {
-                        last_failure: state.last_message.unwrap_or_default(),
-                        retry_in: until.saturating_sub(now),
-                    },
-                };
-                log::debug!("{}: {why}", record.label());
-                return Err(Failure {
-                    error,
-                    consequence: "; nothing sent".into(),
-                });
-            }
-            Decision::Blocked(refusal) => return Err(Error::Refused(refusal).into()),
         };
 
-        let result = method.publish(record, address, &state, transport);
+        let attempt = decision::before_attempt(&state, address, now);
+        // Unwritable, the attempt is kept in memory, and the save after the reply says why.
+        let _ = self.state_dir.save(record, &attempt);
+        let result = method.publish(record, address, &attempt, transport);
+        let answered = (self.now)();
         let next_state =
-            decision::after_attempt(&state, address, &result, &fingerprint, (self.now)());
-        self.state_dir.save(record, &next_state)?;
-        let accepted = result?;
-        if let Some(named) = accepted.address.filter(|named| *named != address) {
-            log::warn!(
-                "{}: sent {address} but the server says the record holds {named}",
-                record.label()
-            );
+            decision::after_attempt(&attempt, address, &result, &fingerprint, answered);
+        let saved = self.state_dir.save(record, &next_state);
+        let told = match result {
+            Ok(accepted) => Told {
+                line: format!("{}, {why}", describe_success(address, accepted.changed)),
+                state: current(address),
+                sent: true,
+            },
+            Err(error) => {
+                let mut failure = Failure::from(error);
+                if let Some(next) = next_state.next_attempt {
+                    failure.consequence = format!(
+                        "{}; next attempt in {} s",
+                        failure.consequence,
+                        next.saturating_sub(answered)
+                    );
+                }
+                if let Err(not_saved) = saved {
+                    failure.consequence = format!("{}; {not_saved}", failure.consequence);
+                }
+                failure.sent = true;
+                return Err(failure);
+            }
+        };
+        match saved {
+            Ok(()) => Ok(told),
+            // Sent, and said in one line: what the server did, and why it is not on disk.
+            Err(not_saved) => Err(Failure {
+                error: not_saved,
+                consequence: format!("; {}", told.line),
+                sent: true,
+            }),
         }
-        log::info!(
-            "{}: {}, {why}",
-            record.label(),
-            describe_success(address, accepted.changed)
-        );
-        Ok(())
     }
 }
 
@@ -339,7 +456,7 @@ mod tests {
             read: source::Read::default(),
         };
         let mut transport = Server::answering(500, "not asked");
-        pass.run(&[record], method, &mut transport)
+        pass.run(&[record], method, &mut transport, &mut Notices::default())
             .expect("the pass runs")
     }
 
@@ -347,12 +464,7 @@ mod tests {
     fn what_a_method_publishes_is_decided_and_remembered_by_the_pass() {
         let (path, state_dir) = scratch("remembered");
         let record = web_record();
-        let mut method = Double::answering(|| {
-            Ok(Accepted {
-                changed: true,
-                address: None,
-            })
-        });
+        let mut method = Double::answering(|| Ok(Accepted { changed: true }));
         assert_eq!(pass_with(&state_dir, NOW, &record, &mut method), None);
         assert_eq!(method.published, [("home".to_string(), address())]);
         let state = state_dir.load(&record);
@@ -428,6 +540,7 @@ mod tests {
                 &mut server,
                 &|| NOW,
                 None,
+                &mut Notices::default(),
             );
             assert_eq!(ran.expect("the pass runs"), worst, "{body}");
             assert_eq!(state_dir.load(&record).last_result, Some(outcome), "{body}");

@@ -21,12 +21,14 @@ pub struct Plan {
     pub next: Result<(IpAddr, Decision), Error>,
 }
 
-/// Plans `record`'s pass at `now` from what its source found (`detected`) and its `state`;
-/// `force` sends even when the record is current.
+/// Plans `record`'s pass at `now` from what its source found (`detected`), its `state` and its
+/// config `fingerprint` ([`decision::fingerprint`]); `force` sends even when the record is
+/// current.
 pub fn plan(
     record: &Record,
     detected: Result<Detection, Error>,
     state: &RecordState,
+    fingerprint: &str,
     now: u64,
     force: bool,
 ) -> Plan {
@@ -40,9 +42,8 @@ pub fn plan(
         }
     };
     let choice = source::choose(record, detection, state.published);
-    let fingerprint = decision::fingerprint(record);
     let next = choice.outcome.map_err(Error::Address).map(|address| {
-        let decision = decision::decide(address, state, &fingerprint, now, force);
+        let decision = decision::decide(address, state, fingerprint, now, force);
         (address, decision)
     });
     Plan {
@@ -58,6 +59,7 @@ mod tests {
     use crate::state::Outcome;
 
     const NOW: u64 = 1_700_000_000;
+    const FP: &str = "the record's fingerprint";
 
     fn found(addresses: &[&str]) -> Result<Detection, Error> {
         Ok(Detection {
@@ -72,7 +74,7 @@ mod tests {
     #[test]
     fn a_source_that_fails_plans_nothing() {
         let failed = Err(Error::Address("interface 'wan' is down".into()));
-        let plan = plan(&record(), failed, &RecordState::default(), NOW, false);
+        let plan = plan(&record(), failed, &RecordState::default(), FP, NOW, false);
         assert!(plan.assessed.is_empty());
         let error = plan.next.expect_err("no address");
         assert_eq!(
@@ -87,6 +89,7 @@ mod tests {
             &record(),
             found(&["192.168.1.2"]),
             &RecordState::default(),
+            FP,
             NOW,
             false,
         );
@@ -107,23 +110,24 @@ mod tests {
             &record,
             found(&["203.0.113.7"]),
             &RecordState::default(),
+            FP,
             NOW,
             false,
         );
         assert!(matches!(first.next, Ok((a, Decision::Send(_))) if a == address));
         let current = RecordState {
-            fingerprint: decision::fingerprint(&record),
+            fingerprint: FP.into(),
             published: Some(address),
             last_result: Some(Outcome::Updated),
             ..RecordState::default()
         };
-        let again = plan(&record, found(&["203.0.113.7"]), &current, NOW, false);
+        let again = plan(&record, found(&["203.0.113.7"]), &current, FP, NOW, false);
         assert!(
             matches!(again.next, Ok((_, Decision::Skip(_)))),
             "{:?}",
             again.next
         );
-        let forced = plan(&record, found(&["203.0.113.7"]), &current, NOW, true);
+        let forced = plan(&record, found(&["203.0.113.7"]), &current, FP, NOW, true);
         assert!(
             matches!(forced.next, Ok((_, Decision::Send(_)))),
             "{:?}",

@@ -21,8 +21,8 @@ struct StatusReport<'a> {
     records: Vec<RecordStatus<'a>>,
 }
 
-/// The state minus its config fingerprint, which is a digest of the password and of no use
-/// to a reader.
+/// The state minus its config fingerprint, which is a keyed digest of the password and of no
+/// use to a reader.
 #[derive(Serialize)]
 struct RecordStatus<'a> {
     name: &'a str,
@@ -47,9 +47,9 @@ struct RecordStatus<'a> {
 }
 
 impl<'a> RecordStatus<'a> {
-    fn new(record: &'a Record, state: RecordState, now: u64) -> Self {
+    fn new(record: &'a Record, state: RecordState, key: &[u8], now: u64) -> Self {
         let (next_action, next_action_why) =
-            decision::planned(&state, &decision::fingerprint(record), now);
+            decision::planned(&state, &decision::fingerprint(record, key), now);
         // Destructured field by field so that a new state field cannot reach the report
         // without a decision here.
         let RecordState {
@@ -63,6 +63,8 @@ impl<'a> RecordStatus<'a> {
             failures,
             next_attempt,
             refresh_pending,
+            // The send limit's bookkeeping: `check` says when it holds a send back.
+            recent_sends: _,
         } = state;
         RecordStatus {
             name: &record.name,
@@ -89,7 +91,10 @@ pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> St
     let records = config
         .records
         .iter()
-        .map(|record| RecordStatus::new(record, state_dir.load(record), now))
+        .map(|record| {
+            let key = state_dir.fingerprint_key();
+            RecordStatus::new(record, state_dir.load(record), &key, now)
+        })
         .collect();
     let report = StatusReport { records };
     if json {
@@ -268,7 +273,8 @@ fn check_record(
         transport,
         &mut source::Read::default(),
     );
-    let plan = plan::plan(record, detected, &state, now, false);
+    let fingerprint = decision::fingerprint(record, &state_dir.fingerprint_key());
+    let plan = plan::plan(record, detected, &state, &fingerprint, now, false);
     let candidates = CandidateCheck::all(&plan.assessed);
     let (address, action, why) = match plan.next {
         Err(error) => (None, "error", error.to_string()),
@@ -299,6 +305,10 @@ fn describe_decision(decision: Decision) -> (&'static str, String) {
         Decision::Skip(why) => ("skip", why),
         Decision::Wait { until, why } => ("wait", format!("{why}, until {}", format_utc(until))),
         Decision::Blocked(refusal) => ("blocked", refusal.to_string()),
+        Decision::Held { until } => (
+            "wait",
+            format!("held back by the send limit, until {}", format_utc(until)),
+        ),
     }
 }
 

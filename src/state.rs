@@ -8,7 +8,9 @@
 //! a state file is reported and read as no state, and new state is written to a file created
 //! for the purpose, under a name nobody can guess, then renamed into place.
 
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::fs::{self, File, Metadata, OpenOptions, TryLockError};
 use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
@@ -23,6 +25,9 @@ use crate::error::{Error, Refusal};
 
 pub const DEFAULT_STATE_DIR: &str = "/var/run/dynhost";
 const LOCK_FILE: &str = "lock";
+/// The install's secret that keys the config fingerprints of the state files.
+const KEY_FILE: &str = "key";
+const KEY_BYTES: usize = 32;
 /// Followed by an interface name: where one-shots for that interface queue for [`LOCK_FILE`].
 const QUEUE_PREFIX: &str = "queued.";
 /// A state file is a few hundred bytes: anything much larger was not written by dynhost.
@@ -99,11 +104,22 @@ pub struct RecordState {
     /// The OVHcloud API changed the record but its zone was not refreshed yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub refresh_pending: bool,
+    /// When the last sends went, oldest first, for the send limit: only those of its window.
+    pub recent_sends: Vec<u64>,
 }
 
 /// The state dir, created private on first use: state files hold a digest of the password.
 pub struct StateDir {
     path: PathBuf,
+    /// States that could not be written (a full tmpfs, a directory in place of the file): kept
+    /// for the rest of the process, so that the daemon does not send again what it already
+    /// sent, and written when the dir takes them again.
+    unsaved: RefCell<HashMap<PathBuf, RecordState>>,
+    /// Whether the commands using it write (`update`, `run`), so may make the key.
+    writes: bool,
+    /// The fingerprint key, once read or made, and whether it is on disk: a key that could
+    /// not be written (a full disk) is used all the same and written at a later call.
+    key: RefCell<Option<(Vec<u8>, bool)>>,
 }
 
 impl StateDir {
@@ -111,15 +127,11 @@ impl StateDir {
     /// filled: a link, something else than a directory, another user's, or group or
     /// world-writable.
     pub fn open(path: &Path) -> Result<StateDir, Error> {
-        let created = fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(path);
-        match created {
-            // Something else than a directory: said in words below.
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(Error::io(path, e)),
-            _ => StateDir::open_to_read(path),
-        }
+        create_private_dir(path)?;
+        Ok(StateDir {
+            writes: true,
+            ..StateDir::open_to_read(path)?
+        })
     }
 
     /// For commands that only read state (`status`, `check`): a missing dir is no state and is
@@ -133,18 +145,62 @@ impl StateDir {
         }
         Ok(StateDir {
             path: path.to_path_buf(),
+            unsaved: RefCell::default(),
+            writes: false,
+            key: RefCell::default(),
         })
     }
 
+    /// The key of the config fingerprints ([`crate::decision::fingerprint`]): random, made at
+    /// first use (mode 0600) by the commands that write. Without one (none made yet, or the
+    /// system gives no randomness) it is empty, so that no stored fingerprint matches: a
+    /// record is then sent as if its config had changed, never held back.
+    pub fn fingerprint_key(&self) -> Vec<u8> {
+        let path = self.path.join(KEY_FILE);
+        let mut cached = self.key.borrow_mut();
+        if let Some((key, written)) = cached.as_mut() {
+            if !*written {
+                *written = write_whole(&path, key).is_ok();
+            }
+            return key.clone();
+        }
+        let (key, written) = match read_key(&path) {
+            Ok(key) => (key, true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !self.writes => (Vec::new(), true),
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    log::warn!("{}: making a new key: {e}", path.display());
+                }
+                match new_key() {
+                    Ok(key) => {
+                        // Unwritten (a full disk), said by the state that cannot be saved.
+                        let written = write_whole(&path, &key).is_ok();
+                        (key, written)
+                    }
+                    Err(e) => {
+                        log::warn!("{}: no key: {e}", path.display());
+                        (Vec::new(), true)
+                    }
+                }
+            }
+        };
+        *cached = Some((key.clone(), written));
+        key
+    }
+
     /// Blocks until no other dynhost process holds the lock; released when the guard drops.
+    /// A dir removed since it was opened (someone clearing /var/run under the daemon) is
+    /// created again, as [`StateDir::open`] would.
     pub fn lock(&self) -> Result<File, Error> {
         let (file, path) = self.lock_file(LOCK_FILE)?;
         file.lock().map_err(|e| Error::io(&path, e))?;
         Ok(file)
     }
 
-    /// The lock file `name`, opened (and created) but not locked, and its path.
+    /// The lock file `name`, opened (and created) but not locked, and its path; the dir is
+    /// made again first if it was removed.
     fn lock_file(&self, name: &str) -> Result<(File, PathBuf), Error> {
+        create_private_dir(&self.path)?;
         let path = self.path.join(name);
         let io_error = |e| Error::io(&path, e);
         // Checked before opening: opening a device can have effects of its own.
@@ -195,6 +251,12 @@ impl StateDir {
     /// regular file, is a warning and an empty state, so a damaged tmpfs never stops updates.
     pub fn load(&self, record: &Record) -> RecordState {
         let path = self.file_of(record);
+        let unsaved = self.unsaved.borrow().get(&path).cloned();
+        if let Some(state) = unsaved {
+            // Another try at writing it; still kept if that fails too.
+            let _ = self.save(record, &state);
+            return state;
+        }
         match read_state_file(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 log::warn!("{}: ignoring corrupt state file: {e}", path.display());
@@ -211,20 +273,83 @@ impl StateDir {
     /// Writes a temp file and renames it over the old one, so a crash at any point leaves
     /// either the old or the new complete state.
     /// The rename replaces a link or a FIFO found in place of the file, never what it names.
+    /// A state that cannot be written is kept in memory (see [`StateDir::load`]), and the error
+    /// says why in words.
     pub fn save(&self, record: &Record, state: &RecordState) -> Result<(), Error> {
         let path = self.file_of(record);
         let mut text = serde_json::to_vec_pretty(state).expect("state serialises");
         text.push(b'\n');
-        let (temp, file) = create_temp(&path).map_err(|e| Error::io(&path, e))?;
-        let write = |mut file: File| -> io::Result<()> {
-            file.write_all(&text)?;
-            file.sync_all()?;
-            fs::rename(&temp, &path)
-        };
-        write(file).map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            Error::io(&path, e)
-        })
+        let written = write_whole(&path, &text);
+        let mut unsaved = self.unsaved.borrow_mut();
+        match written {
+            Ok(()) => {
+                unsaved.remove(&path);
+                Ok(())
+            }
+            Err(e) => {
+                unsaved.insert(path.clone(), state.clone());
+                Err(Error::StateNotSaved {
+                    reason: not_saved_because(&e),
+                    path,
+                })
+            }
+        }
+    }
+}
+
+/// The key at `path`: a regular file of exactly [`KEY_BYTES`].
+fn read_key(path: &Path) -> io::Result<Vec<u8>> {
+    let key = read_state_file(path)?;
+    if key.len() != KEY_BYTES {
+        return Err(io::Error::other(format!(
+            "{} bytes, not {KEY_BYTES}",
+            key.len()
+        )));
+    }
+    Ok(key)
+}
+
+/// A new random key.
+fn new_key() -> io::Result<Vec<u8>> {
+    let mut key = vec![0u8; KEY_BYTES];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| io::Error::other("no randomness from the system"))?;
+    Ok(key)
+}
+
+/// Writes `bytes` whole under a fresh name and renames it into place, so that a crash leaves
+/// the old file or the new one, and nothing planted is written through.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (temp, mut file) = create_temp(path)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Creates `path` (0700) if it is missing; what is there is checked by the caller.
+fn create_private_dir(path: &Path) -> Result<(), Error> {
+    let created = fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path);
+    match created {
+        // Something else than a directory: said in words by the caller's check.
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Why a state file could not be written, in the words a router owner needs.
+fn not_saved_because(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::ENOSPC | libc::EDQUOT) => "the disk is full".into(),
+        Some(libc::EISDIR) => "a directory is in its place, not a file".into(),
+        _ => error.to_string(),
     }
 }
 
@@ -379,6 +504,37 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_fingerprint_key_is_made_once_private_and_only_by_writers() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = scratch_dir("key");
+        let reader = StateDir::open_to_read(&path).unwrap();
+        assert_eq!(reader.fingerprint_key(), Vec::<u8>::new());
+        assert!(!path.exists(), "a reader made the dir");
+        let dir = StateDir::open(&path).unwrap();
+        let key = dir.fingerprint_key();
+        assert_eq!(key.len(), KEY_BYTES);
+        let file = path.join(KEY_FILE);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(StateDir::open(&path).unwrap().fingerprint_key(), key);
+        assert_eq!(
+            StateDir::open_to_read(&path).unwrap().fingerprint_key(),
+            key
+        );
+        let other = scratch_dir("key-other");
+        assert_ne!(StateDir::open(&other).unwrap().fingerprint_key(), key);
+        // A damaged key is replaced, never used.
+        fs::write(&file, b"short").unwrap();
+        let replaced = StateDir::open(&path).unwrap().fingerprint_key();
+        assert_eq!(replaced.len(), KEY_BYTES);
+        assert_ne!(replaced, key);
+        fs::remove_dir_all(&path).unwrap();
+        fs::remove_dir_all(&other).unwrap();
+    }
+
+    #[test]
     fn missing_and_corrupt_files_are_empty_states() {
         let path = scratch_dir("corrupt");
         let dir = StateDir::open(&path).unwrap();
@@ -423,9 +579,10 @@ pub(crate) mod tests {
         let running = dir.lock().unwrap();
         std::thread::scope(|scope| {
             let (queued_sender, queued) = std::sync::mpsc::channel();
-            let dir = &dir;
+            // Another process's view of the same dir (a StateDir serves one thread).
+            let first_dir = StateDir::open(&path).unwrap();
             let first = scope.spawn(move || {
-                let lock = dir.lock_unless_queued("wan").unwrap();
+                let lock = first_dir.lock_unless_queued("wan").unwrap();
                 queued_sender.send(()).unwrap();
                 lock
             });

@@ -64,7 +64,7 @@ fn sigint_stops_it_too() {
 }
 
 #[test]
-fn sigusr1_rechecks_at_once() {
+fn sigusr1_rechecks_after_settling() {
     let env = TestEnv::new();
     let server = MockServer::good();
     let daemon = env.spawn(&daemon_config(&env, &server), &["run"]);
@@ -89,6 +89,48 @@ fn sigusr1_rechecks_at_once() {
         .collect();
     let expected = [ADDR1, ADDR2, ADDR1].map(|a| Some(a.to_string()));
     assert_eq!(sent, expected, "{out}");
+}
+
+/// The `n`th address of a flapping link.
+fn flapping_address(n: usize) -> String {
+    format!("198.51.100.{}", 1 + n % 200)
+}
+
+#[test]
+fn a_storm_of_address_flips_and_signals_stays_within_the_send_limit_and_ends_right() {
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    let config = daemon_config(&env, &server);
+    let spawned = Instant::now();
+    let daemon = env.spawn(&config, &["run"]);
+    let daemon = wait_for_requests(&server, 1, daemon);
+
+    // A link flapping every 300 ms for 20 s, the hotplug script's SIGUSR1 at each flip, and a
+    // reload now and then (the send limit's figures: README, "The send limit").
+    let flips = 66;
+    for n in 0..flips {
+        env.address().set(&flapping_address(n));
+        daemon.signal("USR1");
+        if n % 10 == 0 {
+            daemon.signal("HUP");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let last = flapping_address(flips - 1);
+    let deadline = Instant::now() + WAIT_TIMEOUT;
+    while server.last_myip().as_deref() != Some(last.as_str()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = stop(daemon);
+    assert_eq!(server.last_myip(), Some(last), "{out}");
+    // Never two sends within 10 s (counted in whole seconds of the clock), and far from 10 in
+    // 10 minutes.
+    let bound = spawned.elapsed().as_secs().div_ceil(10) as usize + 1;
+    assert!(
+        server.request_count() <= bound,
+        "{} requests, at most {bound} allowed\n{out}",
+        server.request_count()
+    );
 }
 
 #[test]
@@ -141,13 +183,12 @@ fn a_refusal_waits_for_a_fixed_config_then_sends_again() {
 }
 
 #[test]
-fn sigterm_during_a_stalled_exchange_exits_at_once_with_the_state_intact() {
+fn sigterm_during_a_stalled_exchange_exits_at_once_and_the_next_pass_sends_again() {
     let env = TestEnv::new();
     let server = MockServer::good();
-    // A first good update leaves a state file to keep intact.
-    env.run(&daemon_config(&env, &server), &["update"])
-        .assert_code(0);
-    let before = env.state_dir_contents();
+    let first = render_config(&[env.global(), env.record("home", &server)]);
+    env.run(&first, &["update"]).assert_code(0);
+    // The server applies ADDR2 but its answer never comes back in time.
     server.set_responder(|_: &Request| Reply::good(ADDR2).delay(Duration::from_secs(120)));
     env.address().set(ADDR2);
     let config = render_config(&[
@@ -166,17 +207,18 @@ fn sigterm_during_a_stalled_exchange_exits_at_once_with_the_state_intact() {
         asked.elapsed() < Duration::from_secs(60),
         "SIGTERM waited for the exchange"
     );
-    let after = env.state_dir_contents();
-    assert_eq!(
-        before, after,
-        "the state changed under an abandoned exchange"
-    );
-    for (path, bytes) in after {
-        if path.extension().is_some_and(|x| x == "json") {
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        }
-    }
+    let record = status(&env, &config);
+    assert_eq!(record["published"], ADDR1, "{record:#}");
+    assert_eq!(record["attempted"], ADDR2, "{record:#}");
+    assert_eq!(record["next_action"], "send", "{record:#}");
+
+    // A failback to the old address: the record may hold ADDR2, so ADDR1 is sent.
+    server.set_responder(echo_good);
+    env.address().set(ADDR1);
+    let out = env.run(&config, &["update"]);
+    out.assert_code(0);
+    assert_eq!(server.request_count(), 3, "{out}");
+    assert_eq!(server.last_myip().as_deref(), Some(ADDR1), "{out}");
 }
 
 #[test]
@@ -240,10 +282,22 @@ fn status(env: &TestEnv, config: &str) -> serde_json::Value {
 /// Makes the record's retry due now, as if its backoff had passed: the daemon reads the state
 /// file before each decision, so this stands in for minutes of waiting.
 fn end_backoff(env: &TestEnv) {
-    let path = env.state_dir.join("home.example.com.ipv4.json");
+    edit_state(env, |state| state["next_attempt"] = serde_json::json!(1));
+}
+
+/// The state file of the record `home`.
+fn state_file_of(env: &TestEnv) -> std::path::PathBuf {
+    env.state_dir.join("home.example.com.ipv4.json")
+}
+
+/// Rewrites the record's state file with `edit`, then (the minutes the test stands for)
+/// forgets its recent sends, as the send limit's window would.
+fn edit_state(env: &TestEnv, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = state_file_of(env);
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    state["next_attempt"] = serde_json::json!(1);
+    edit(&mut state);
+    state["recent_sends"] = serde_json::json!([]);
     // Replaced whole, as the daemon does, since it may be reading the file right now.
     let temp = path.with_extension("edited");
     write_file(&temp, state.to_string().as_bytes(), 0o600);
@@ -412,7 +466,7 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
     let env = TestEnv::new();
     let server = MockServer::good();
     let config = daemon_config(&env, &server);
-    let state_file = env.state_dir.join("home.example.com.ipv4.json");
+    let state_file = state_file_of(&env);
     // A fixed pseudo-random sequence (an LCG): the moments vary, the test repeats.
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut previous: Option<Vec<u8>> = None;
@@ -435,8 +489,28 @@ fn kill_9_at_any_moment_leaves_the_old_or_the_new_state_whole() {
             .unwrap_or_else(|e| panic!("cycle {cycle}: a torn state file ({e}): {bytes:?}"));
         let old = previous.as_deref() == Some(bytes.as_slice());
         let new = state["published"] == address && state["last_result"] == "good";
-        assert!(old || new, "cycle {cycle}: neither old nor new: {state:#}");
-        previous = Some(bytes);
+        // Saved before the request goes: the old state plus an attempt without an answer.
+        let attempt = match previous.as_deref() {
+            Some(previous) => {
+                let mut expected: serde_json::Value = serde_json::from_slice(previous).unwrap();
+                expected["attempted"] = address.into();
+                expected["last_attempt"] = state["last_attempt"].clone();
+                expected["recent_sends"] = serde_json::json!([state["last_attempt"]]);
+                expected == state
+            }
+            None => {
+                state["attempted"] == address
+                    && state["published"].is_null()
+                    && state["last_result"].is_null()
+            }
+        };
+        assert!(
+            old || new || attempt,
+            "cycle {cycle}: neither old, new nor an attempt: {state:#}"
+        );
+        // Each cycle stands for a moment after the send limit's window: it may send at once.
+        edit_state(&env, |_| {});
+        previous = Some(std::fs::read(&state_file).unwrap());
     }
 }
 
@@ -464,4 +538,47 @@ fn the_web_source_is_asked_again_at_each_periodic_check() {
     let out = stop(daemon);
     assert_eq!(echo.request_count(), 2, "{out}");
     assert_eq!(server.last_myip().as_deref(), Some(ADDR2), "{out}");
+}
+
+#[test]
+fn a_state_that_cannot_be_saved_is_kept_in_memory_and_written_when_it_can() {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let env = TestEnv::new();
+    // A directory where the state file goes.
+    let state_file = state_file_of(&env);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&state_file)
+        .unwrap();
+    let server = MockServer::good();
+    let config = daemon_config(&env, &server);
+    let daemon = env.spawn(&config, &["run"]);
+    let daemon = wait_for_requests(&server, 1, daemon);
+    // Looks that find the address the daemon sent do not send it again.
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(1500));
+        daemon.signal("USR1");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // The way is clear again: the next look writes what was kept.
+    std::fs::remove_dir(&state_file).unwrap();
+    daemon.signal("USR1");
+    let record = wait_for_result(&env, &config, "good");
+    assert_eq!(record["published"], ADDR1, "{record:#}");
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // The whole dir removed under the daemon: the next pass makes it again, private.
+    std::fs::remove_dir_all(&env.state_dir).unwrap();
+    daemon.signal("USR1");
+    wait_for_result(&env, &config, "good");
+    let out = stop(daemon);
+    let mode = std::fs::metadata(&env.state_dir)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "{out}");
+    assert!(!out.mentions("No such file"), "{out}");
 }

@@ -107,6 +107,7 @@ fn passes_with_a_script_whose_background_child_keeps_stdout_open_leave_nothing_b
             &mut server,
             &|| 1_700_000_000,
             None,
+            &mut dynhost::notices::Notices::default(),
         )
         .unwrap_or_else(|error| panic!("pass {number}: {error}"));
         assert_eq!(worst, None, "pass {number} failed");

@@ -182,8 +182,16 @@ fn update_neither_follows_nor_blocks_on_planted_objects() {
         }
         assert_eq!(planted.server.request_count(), 1, "{planted:?}\n{out}");
         if planted.place == Place::StateFile && planted.plant == Plant::Directory {
-            // Sent, but the state cannot be put where a directory is: said, and exit 2.
-            out.assert_code(2);
+            // Sent, but the state cannot be put where a directory is: said in one line, and
+            // exit 1, a failure that passes once the directory is gone (2 says nothing went).
+            out.assert_code(1);
+            let said: Vec<&str> = out.stderr_lines();
+            assert!(
+                said.iter()
+                    .any(|line| line.contains("a directory is in its place")
+                        && line.contains("updated to")),
+                "{planted:?}\n{out}"
+            );
         } else {
             out.assert_code(0);
         }
@@ -329,4 +337,46 @@ fn a_missing_state_dir_is_created_private_by_update_only() {
     env.run(&config, &["update"]).assert_code(0);
     let mode = fs::metadata(&env.state_dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
+}
+
+/// Says why a test needing root cannot run here, or fails when CI requires it.
+fn skip_without_root(what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return false;
+    }
+    let reason = format!("not root ({what})");
+    assert!(
+        std::env::var_os("DYNHOST_REQUIRE_NETNS").is_none(),
+        "{reason} (and DYNHOST_REQUIRE_NETNS is set)"
+    );
+    eprintln!("skipped: {reason}");
+    true
+}
+
+#[test]
+fn a_full_disk_is_one_clear_line_and_exit_1_after_the_send() {
+    if skip_without_root("a full tmpfs needs a mount namespace") {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = MockServer::good();
+    // The state dir is a one-page tmpfs, filled up, in a mount namespace of the run's own.
+    let script = format!(
+        "set -e; mount --make-rprivate /; mount -t tmpfs -o size=4k,mode=0700 tmpfs '{dir}'; \
+         dd if=/dev/zero of='{dir}/filler' bs=1k count=64 2>/dev/null || true; exec \"$@\"",
+        dir = env.state_dir.display()
+    );
+    fs::create_dir_all(&env.state_dir).unwrap();
+    fs::set_permissions(&env.state_dir, fs::Permissions::from_mode(0o700)).unwrap();
+    env.set_wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+    let out = env.run(&env.config(&[env.record("home", &server)]), &["update"]);
+    out.assert_code(1);
+    assert_eq!(server.request_count(), 1, "{out}");
+    let lines = out.stderr_lines();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].contains("the disk is full") && lines[0].contains("updated to"),
+        "{out}"
+    );
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -666,6 +667,29 @@ fn password_appears_in_no_output_and_no_state_file() {
 }
 
 #[test]
+fn the_config_fingerprint_is_keyed_with_a_secret_of_the_install() {
+    let env = TestEnv::new();
+    let key = env.state_dir.join("key");
+    let server = MockServer::good();
+    let config = home_config(&env, &server);
+    env.run(&config, &["update"]).assert_code(0);
+    let meta = fs::symlink_metadata(&key).expect("a key next to the state files");
+    assert!(meta.is_file(), "{meta:?}");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.len(), 32);
+    env.run(&config, &["update"]).assert_code(0);
+    assert_eq!(server.request_count(), 1, "{}", server.describe());
+
+    // Without the key, the stored fingerprint matches no config: a record is sent again as if
+    // its config had changed, which is what a wrong guess of the password looks like too.
+    fs::remove_file(&key).unwrap();
+    let out = env.run(&config, &["update"]);
+    out.assert_code(0);
+    assert!(out.mentions("config changed"), "{out}");
+    assert_eq!(server.request_count(), 2, "{}", server.describe());
+}
+
+#[test]
 fn two_records_to_one_server_share_a_connection() {
     let env = TestEnv::new();
     let server = MockServer::good();
@@ -842,13 +866,24 @@ fn normal_verbosity_says_what_happened_in_one_line_per_record() {
 }
 
 #[test]
-fn a_reply_naming_another_address_is_logged() {
-    let env = TestEnv::new();
-    let server = MockServer::always(Reply::good("198.51.100.99"));
-    let config = home_config(&env, &server);
+fn a_reply_naming_another_address_is_a_failure_that_is_retried() {
+    for word in ["good", "nochg"] {
+        let env = TestEnv::new();
+        let server = MockServer::always(Reply::ok(format!("{word} 198.51.100.99\n")));
+        let config = home_config(&env, &server);
 
-    let out = env.run(&config, &["update"]);
-    out.assert_code(0);
-    assert!(out.stderr.contains("198.51.100.99"), "{out}");
-    assert!(out.stderr.contains(ADDR1), "{out}");
+        let out = env.run(&config, &["update"]);
+        out.assert_code(1);
+        assert!(
+            out.stderr.contains(&format!("'{word} 198.51.100.99'")),
+            "{out}"
+        );
+        assert!(out.stderr.contains(ADDR1), "{out}");
+        let status = env.run(&config, &["status", "-j"]);
+        let record: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let record = &record["records"][0];
+        assert_eq!(record["published"], serde_json::Value::Null, "{status}");
+        assert_eq!(record["last_result"], "failed", "{status}");
+        assert_eq!(record["next_action"], "retry", "{status}");
+    }
 }

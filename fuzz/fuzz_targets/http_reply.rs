@@ -25,6 +25,8 @@ use ureq::unversioned::transport::{
 };
 use ureq::Agent;
 
+/// The address the request sends, which a success reply must not contradict.
+const SENT: &str = "203.0.113.7";
 /// Loopback, so that nothing could ever leave the machine even if the connector were bypassed.
 const URL: &str =
     "https://127.0.0.1/nic/update?system=dyndns&hostname=home.example.com&myip=203.0.113.7";
@@ -63,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
 /// Every reply falls in exactly one of the README's classes (success, a transient failure that
 /// is retried, a refusal that stops the record), and only when its status and body allow it.
 fn check_class(reply: &HttpReply) {
-    let outcome = classify(reply);
+    let sent: std::net::IpAddr = SENT.parse().expect("an address");
+    let outcome = classify(reply, sent);
     let status = reply.status;
     let text = String::from_utf8_lossy(&reply.body);
     // The first word with any whitespace around it, for what a class requires: a word glued to
@@ -97,8 +100,12 @@ fn check_class(reply: &HttpReply) {
                 }
                 (Error::Server(_), Severity::Transient) => {
                     let success_word = matches!(strict_word.as_str(), "good" | "nochg");
+                    let names_ours = text
+                        .split_ascii_whitespace()
+                        .nth(1)
+                        .is_none_or(|named| named.parse() == Ok(sent));
                     assert!(
-                        !(success_status && success_word),
+                        !(success_status && success_word && names_ours),
                         "{strict_word:?} with HTTP {status} failed: {error}"
                     );
                 }

@@ -202,10 +202,7 @@ impl Api {
                 let holds = current.target.parse::<IpAddr>() == Ok(address)
                     && ttl.is_none_or(|ttl| current.ttl == Some(ttl));
                 if holds && !exchange.refresh_pending {
-                    return Ok(Accepted {
-                        changed: false,
-                        address: Some(address),
-                    });
+                    return Ok(Accepted { changed: false });
                 }
                 if !holds {
                     let change = Change {
@@ -235,10 +232,7 @@ impl Api {
         self.signed(exchange, transport, &refresh)
             .and_then(|reply| reply::check(&reply, &called(&refresh, exchange)).map(|_| ()))
             .map_err(|error| Error::Unrefreshed(Box::new(error)))?;
-        Ok(Accepted {
-            changed: true,
-            address: None,
-        })
+        Ok(Accepted { changed: true })
     }
 
     /// The longest of the account's zones that holds the host name.

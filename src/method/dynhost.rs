@@ -35,7 +35,7 @@ impl Method for DynHost {
             reply.status,
             String::from_utf8_lossy(&reply.body).trim()
         );
-        classify(&reply)
+        classify(&reply, address)
     }
 }
 
@@ -85,8 +85,10 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-/// Reads a reply from both its status and its body: neither alone can be trusted.
-pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
+/// Reads the reply to sending `sent` from both its status and its body: neither alone can be
+/// trusted. A success naming another address is no success for ours: the record may hold
+/// anything, so it is a failure that is retried.
+pub fn classify(reply: &HttpReply, sent: IpAddr) -> Result<Accepted, Error> {
     let text = String::from_utf8_lossy(&reply.body);
     let first_line = text
         .lines()
@@ -95,16 +97,21 @@ pub fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
         .unwrap_or("");
     let mut words = first_line.split_ascii_whitespace();
     let word = words.next().unwrap_or("").to_ascii_lowercase();
-    let named_address = words.next().and_then(|w| w.parse::<IpAddr>().ok());
+    let named = words.next();
     let status = reply.status;
     let success_status = (200..300).contains(&status);
     let server_error = status >= 500;
 
     match word.as_str() {
-        "good" | "nochg" if success_status => Ok(Accepted {
-            changed: word == "good",
-            address: named_address,
-        }),
+        "good" | "nochg" if success_status => match named {
+            Some(named) if named.parse::<IpAddr>() != Ok(sent) => Err(Error::Server(format!(
+                "{} names another address than {sent}",
+                quote(first_line)
+            ))),
+            _ => Ok(Accepted {
+                changed: word == "good",
+            }),
+        },
         "good" | "nochg" => Err(Error::Server(format!(
             "'{word}' with HTTP {status}: not trusted as success"
         ))),
@@ -149,6 +156,12 @@ mod tests {
     use super::*;
     use crate::transport::tests::reply;
 
+    const SENT: &str = "203.0.113.7";
+
+    fn classify(reply: &HttpReply) -> Result<Accepted, Error> {
+        super::classify(reply, SENT.parse().unwrap())
+    }
+
     fn refusal_of(status: u16, body: &str) -> Option<Refusal> {
         match classify(&reply(status, body)) {
             Err(Error::Refused(refusal)) => Some(refusal),
@@ -164,24 +177,46 @@ mod tests {
     fn good_with_address_is_a_change() {
         let accepted = classify(&reply(200, "good 203.0.113.7\n")).unwrap();
         assert!(accepted.changed);
-        assert_eq!(accepted.address, Some("203.0.113.7".parse().unwrap()));
     }
 
     #[test]
     fn nochg_is_success_without_change() {
-        let accepted = classify(&reply(200, "nochg 2001:db8::1")).unwrap();
+        let accepted = classify(&reply(200, "nochg 203.0.113.7")).unwrap();
         assert!(!accepted.changed);
-        assert_eq!(accepted.address, Some("2001:db8::1".parse().unwrap()));
+        let v6 = super::classify(
+            &reply(200, "nochg 2001:db8::1"),
+            "2001:db8::1".parse().unwrap(),
+        );
+        assert_eq!(v6.unwrap(), Accepted { changed: false });
+    }
+
+    #[test]
+    fn a_success_naming_another_address_is_a_failure_quoting_the_reply() {
+        for body in [
+            "good 198.51.100.1",
+            "nochg 198.51.100.1",
+            "good 2001:db8::7",
+            "good not-an-address",
+        ] {
+            let error = classify(&reply(200, body)).unwrap_err();
+            assert_eq!(
+                error.severity(),
+                crate::error::Severity::Transient,
+                "{body}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains(body) && message.contains(SENT),
+                "{message}"
+            );
+        }
     }
 
     #[test]
     fn good_without_address_is_still_success() {
         assert_eq!(
             classify(&reply(200, "good")).unwrap(),
-            Accepted {
-                changed: true,
-                address: None
-            }
+            Accepted { changed: true }
         );
     }
 

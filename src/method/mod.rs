@@ -16,8 +16,6 @@ use crate::transport::Transport;
 pub struct Accepted {
     /// `false` for `nochg`: the record already had the address.
     pub changed: bool,
-    /// The address the server says the record now holds, when it names one.
-    pub address: Option<IpAddr>,
 }
 
 /// One way to publish an address. A value serves one pass, so it may keep what it learnt from

@@ -285,7 +285,12 @@ fn check_up(interface: &str, status: &Status) -> Result<(), Error> {
             None => message.push_str(&format!(" (error {code})")),
         }
     }
-    Err(Error::Address(message))
+    // Down by itself is routine; down with netifd's errors (a PPPoE login refused) needs a look.
+    Err(if status.errors.is_empty() {
+        Error::InterfaceDown(message)
+    } else {
+        Error::Address(message)
+    })
 }
 
 /// netifd's error codes, subsystems and interface names are identifiers (`AUTH_FAILED`,

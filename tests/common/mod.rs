@@ -76,8 +76,9 @@ pub fn bin_command() -> Vec<String> {
 /// How long a run of the binary may take before the harness kills it and fails the test. Only a
 /// guard against hanging forever: no test asserts on durations.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(90);
-/// Generous bound for waiting on server-side events that happen asynchronously.
-pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Generous bound for waiting on server-side events that happen asynchronously; a send may
+/// wait out the send limit's spacing (10 s) first.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The PATH the binary gets: nothing else of the test's environment is passed on.
 pub const CLEAN_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

@@ -7,6 +7,7 @@
 //   node tests/luci/real-dynhost.js > tests/luci/fixtures/status.json
 // and status.test.js checks that the fixture is still what the binary prints.
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -46,15 +47,21 @@ function password(name) {
 	return 'secret-' + name + '-Pw';
 }
 
-// decision.rs fingerprint(): FNV-1a over the fields the server sees, each followed by a NUL.
+// The state dir's fingerprint key (state.rs: 32 bytes in the file `key`), fixed for the fixture.
+const KEY = Buffer.alloc(32, 7);
+
+// decision.rs fingerprint(): HMAC-SHA-256 with the key over the fields the server sees, each
+// after its length as 8 big-endian bytes.
 function fingerprint(fields) {
-	let hash = 0xcbf29ce484222325n;
-	for (const field of fields)
-		for (const byte of [...Buffer.from(field, 'utf8'), 0]) {
-			hash ^= BigInt(byte);
-			hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-		}
-	return hash.toString(16).padStart(16, '0');
+	const hmac = crypto.createHmac('sha256', KEY);
+	for (const field of fields) {
+		const bytes = Buffer.from(field, 'utf8');
+		const length = Buffer.alloc(8);
+		length.writeBigUInt64BE(BigInt(bytes.length));
+		hmac.update(length);
+		hmac.update(bytes);
+	}
+	return hmac.digest('hex');
 }
 
 // A UCI value in single quotes; a quote inside ends the string, is escaped, and starts another.
@@ -72,6 +79,7 @@ function writeScenario(dir) {
 	fs.writeFileSync(cacert, '-----BEGIN CERTIFICATE-----\n');
 	const stateDir = path.join(dir, 'state');
 	fs.mkdirSync(stateDir, { mode: 0o700 });
+	fs.writeFileSync(path.join(stateDir, 'key'), KEY, { mode: 0o600 });
 	let config = uciSection('dynhost', 'global', { cacert: cacert });
 	for (const [name, options, state] of RECORDS) {
 		const record = Object.assign({ hostname: hostname(name), username: 'example.com-' + name, password: password(name), family: 'ipv4' }, options);
