@@ -71,11 +71,10 @@ impl Log for Logger {
                 return;
             }
         }
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}",
-            stderr_line(record.level(), &message)
-        );
+        // One write per line: stderr is unbuffered, and writeln! would write the newline apart.
+        let mut line = stderr_line(record.level(), &message);
+        line.push('\n');
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 
     fn flush(&self) {}

@@ -116,11 +116,12 @@ pub fn run(
         Some(lock) => lock,
         None => state_dir.lock()?,
     };
-    let pass = Pass {
+    let mut pass = Pass {
         timeout,
         force,
         state_dir,
         now,
+        read: source::Read::default(),
     };
     pass.run(records, &mut ByRecord::default(), transport, notices)
 }
@@ -192,11 +193,13 @@ struct Pass<'a> {
     force: bool,
     state_dir: &'a StateDir,
     now: &'a Clock,
+    /// What the sources read during this pass.
+    read: source::Read,
 }
 
 impl Pass<'_> {
     fn run(
-        &self,
+        &mut self,
         records: &[&Record],
         method: &mut dyn Method,
         transport: &mut dyn Transport,
@@ -235,7 +238,7 @@ impl Pass<'_> {
     }
 
     fn update(
-        &self,
+        &mut self,
         record: &Record,
         method: &mut dyn Method,
         transport: &mut dyn Transport,
@@ -243,7 +246,7 @@ impl Pass<'_> {
         let state = self.state_dir.load(record);
         let fingerprint = decision::fingerprint(record, &self.state_dir.fingerprint_key());
         let (address, why, now) = loop {
-            let detected = source::detect(record, self.timeout, transport);
+            let detected = source::detect(record, self.timeout, transport, &mut self.read);
             let now = (self.now)();
             let (address, decision) =
                 plan::plan(record, detected, &state, &fingerprint, now, self.force).next?;
@@ -281,6 +284,8 @@ impl Pass<'_> {
                         until - now
                     );
                     std::thread::sleep(Duration::from_secs(until - now));
+                    // What the pass read before the wait is not what is there now.
+                    self.read = source::Read::default();
                 }
                 Decision::Held { until } => {
                     return Err(Error::SendLimit {
@@ -447,11 +452,12 @@ mod tests {
         record: &Record,
         method: &mut dyn Method,
     ) -> Option<Severity> {
-        let pass = Pass {
+        let mut pass = Pass {
             timeout: Duration::from_secs(5),
             force: false,
             state_dir,
             now: &move || now,
+            read: source::Read::default(),
         };
         let mut transport = Server::answering(500, "not asked");
         pass.run(&[record], method, &mut transport, &mut Notices::default())

@@ -267,7 +267,12 @@ fn check_record(
     now: u64,
 ) -> RecordCheck {
     let state = state_dir.load(record);
-    let detected = source::detect(record, config.global.timeout, transport);
+    let detected = source::detect(
+        record,
+        config.global.timeout,
+        transport,
+        &mut source::Read::default(),
+    );
     let fingerprint = decision::fingerprint(record, &state_dir.fingerprint_key());
     let plan = plan::plan(record, detected, &state, &fingerprint, now, false);
     let candidates = CandidateCheck::all(&plan.assessed);

@@ -414,7 +414,9 @@ fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
     if metadata.len() > MAX_STATE_BYTES {
         return Err(too_large());
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and the byte that would show it grew: two reads, not a probe
+    // read and a doubling.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
     file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(too_large());
@@ -427,7 +429,9 @@ fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
 fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut attempts = 0;
     loop {
-        let random = RandomState::new().hash_one(std::process::id());
+        // Each RandomState has keys of its own (the process's random seed, then a count), so
+        // what it hashes needs no uniqueness: not the pid, which costs a system call a record.
+        let random = RandomState::new().hash_one(attempts);
         let temp = path.with_extension(format!("json.{random:016x}.tmp"));
         let created = OpenOptions::new()
             .write(true)

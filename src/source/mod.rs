@@ -8,7 +8,7 @@ mod script;
 mod ubus;
 mod web;
 
-pub(crate) use netlink::default_route_addresses;
+pub(crate) use netlink::{default_route_addresses, Read};
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -24,11 +24,13 @@ pub(crate) struct Detection {
     pub candidates: Vec<Candidate>,
 }
 
-/// Lists the candidates for `record` from its configured source.
+/// Lists the candidates for `record` from its configured source; `read` holds what the pass
+/// read already, so that records sharing a device cost one kernel dump, not one each.
 pub(crate) fn detect(
     record: &Record,
     timeout: Duration,
     transport: &mut dyn Transport,
+    read: &mut Read,
 ) -> Result<Detection, Error> {
     let family = record.family;
     match &record.source {
@@ -42,7 +44,7 @@ pub(crate) fn detect(
                 timeout,
             )?,
         }),
-        Source::Netlink { device } => netlink::detect(device.as_deref(), record, timeout),
+        Source::Netlink { device } => netlink::detect(device.as_deref(), record, timeout, read),
         Source::Web { check_url } => {
             let url = check_url.as_deref().unwrap_or(web::default_url(family));
             Ok(Detection {
