@@ -88,13 +88,11 @@ impl<'a> RecordStatus<'a> {
 }
 
 pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> String {
+    let key = state_dir.fingerprint_key();
     let records = config
         .records
         .iter()
-        .map(|record| {
-            let key = state_dir.fingerprint_key();
-            RecordStatus::new(record, state_dir.load(record), &key, now)
-        })
+        .map(|record| RecordStatus::new(record, state_dir.load(record), &key, now))
         .collect();
     let report = StatusReport { records };
     if json {
