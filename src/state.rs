@@ -120,6 +120,9 @@ pub struct StateDir {
     /// The fingerprint key, once read or made, and whether it is on disk: a key that could
     /// not be written (a full disk) is used all the same and written at a later call.
     key: RefCell<Option<(Vec<u8>, bool)>>,
+    /// Whether a written file is synced to disk before it is renamed into place: not on a
+    /// tmpfs (a router's `/var/run`), whose files a power cut loses whatever was synced.
+    fsync: bool,
 }
 
 impl StateDir {
@@ -130,6 +133,7 @@ impl StateDir {
         create_private_dir(path)?;
         Ok(StateDir {
             writes: true,
+            fsync: fsync_needed(crate::sys::filesystem_type(path)),
             ..StateDir::open_to_read(path)?
         })
     }
@@ -148,6 +152,7 @@ impl StateDir {
             unsaved: RefCell::default(),
             writes: false,
             key: RefCell::default(),
+            fsync: true,
         })
     }
 
@@ -160,7 +165,7 @@ impl StateDir {
         let mut cached = self.key.borrow_mut();
         if let Some((key, written)) = cached.as_mut() {
             if !*written {
-                *written = write_whole(&path, key).is_ok();
+                *written = write_whole(&path, key, self.fsync).is_ok();
             }
             return key.clone();
         }
@@ -174,7 +179,7 @@ impl StateDir {
                 match new_key() {
                     Ok(key) => {
                         // Unwritten (a full disk), said by the state that cannot be saved.
-                        let written = write_whole(&path, &key).is_ok();
+                        let written = write_whole(&path, &key, self.fsync).is_ok();
                         (key, written)
                     }
                     Err(e) => {
@@ -279,7 +284,7 @@ impl StateDir {
         let path = self.file_of(record);
         let mut text = serde_json::to_vec_pretty(state).expect("state serialises");
         text.push(b'\n');
-        let written = write_whole(&path, &text);
+        let written = write_whole(&path, &text, self.fsync);
         let mut unsaved = self.unsaved.borrow_mut();
         match written {
             Ok(()) => {
@@ -317,13 +322,21 @@ fn new_key() -> io::Result<Vec<u8>> {
     Ok(key)
 }
 
+/// Whether files written on the file system of magic number `filesystem` must be synced for a
+/// power cut to leave the old file or the new one whole. A tmpfs keeps nothing across one, so
+/// there `fsync` buys nothing; when the type is unknown, files are synced.
+fn fsync_needed(filesystem: io::Result<u32>) -> bool {
+    !matches!(filesystem, Ok(magic) if magic == libc::TMPFS_MAGIC as u32)
+}
+
 /// Writes `bytes` whole under a fresh name and renames it into place, so that a crash leaves
-/// the old file or the new one, and nothing planted is written through.
-fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// the old file or the new one, and nothing planted is written through; `fsync` (see
+/// [`fsync_needed`]) makes that hold across a power cut too.
+fn write_whole(path: &Path, bytes: &[u8], fsync: bool) -> io::Result<()> {
     let (temp, mut file) = create_temp(path)?;
     let written = file
         .write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| if fsync { file.sync_all() } else { Ok(()) })
         .and_then(|()| fs::rename(&temp, path));
     if written.is_err() {
         let _ = fs::remove_file(&temp);
@@ -395,32 +408,29 @@ fn regular_file(metadata: &Metadata) -> io::Result<()> {
     Err(io::Error::other(format!("is {what}, not a regular file")))
 }
 
-/// At most [`MAX_STATE_BYTES`] of a regular file; nothing else is opened, or read.
+/// At most [`MAX_STATE_BYTES`] of a regular file; nothing else is read. Opened without a look
+/// first (a system call a record): a link is not followed, a FIFO not waited on, and a device
+/// could only be there if root planted it in the private dir; what was opened is then refused
+/// unless it is a regular file.
 fn read_state_file(path: &Path) -> io::Result<Vec<u8>> {
-    // Checked before opening, so that no device is opened; checked again after, on what was.
-    regular_file(&fs::symlink_metadata(path)?)?;
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(SAFE_OPEN_FLAGS)
-        .open(path)?;
+    let file = crate::sys::open_file(path, libc::O_RDONLY | libc::O_NOCTTY | SAFE_OPEN_FLAGS, 0)
+        .map_err(|e| match e.raw_os_error() {
+            // What O_NOFOLLOW answers for a link, said as the check below says it.
+            Some(libc::ELOOP) => io::Error::other("is a symbolic link, not a regular file"),
+            _ => e,
+        })?;
     let metadata = file.metadata()?;
     regular_file(&metadata)?;
-    let too_large = || {
-        io::Error::new(
+    if metadata.len() > MAX_STATE_BYTES {
+        return Err(io::Error::new(
             io::ErrorKind::FileTooLarge,
             format!("larger than {MAX_STATE_BYTES} bytes: corrupt, not read"),
-        )
-    };
-    if metadata.len() > MAX_STATE_BYTES {
-        return Err(too_large());
+        ));
     }
-    // Room for the whole file and the byte that would show it grew: two reads, not a probe
-    // read and a doubling.
-    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
-    file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_STATE_BYTES {
-        return Err(too_large());
-    }
+    // The size fstat gave, read in one call: the limit ends the reading without a read that
+    // finds the end (the file is replaced by renames, never written in place).
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(metadata.len()).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -433,12 +443,11 @@ fn create_temp(path: &Path) -> io::Result<(PathBuf, File)> {
         // what it hashes needs no uniqueness: not the pid, which costs a system call a record.
         let random = RandomState::new().hash_one(attempts);
         let temp = path.with_extension(format!("json.{random:016x}.tmp"));
-        let created = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(SAFE_OPEN_FLAGS)
-            .open(&temp);
+        let created = crate::sys::open_file(
+            &temp,
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | SAFE_OPEN_FLAGS,
+            0o600,
+        );
         match created {
             Ok(file) => return Ok((temp, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 8 => attempts += 1,
@@ -714,6 +723,48 @@ pub(crate) mod tests {
         let (second, _) = create_temp(&path).unwrap();
         assert_ne!(first, second);
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn files_are_synced_unless_on_a_tmpfs() {
+        const EXT4_SUPER_MAGIC: u32 = 0xef53;
+        assert!(!fsync_needed(Ok(libc::TMPFS_MAGIC as u32)));
+        assert!(fsync_needed(Ok(EXT4_SUPER_MAGIC)));
+        assert!(fsync_needed(Err(io::Error::from_raw_os_error(
+            libc::ENOSYS
+        ))));
+    }
+
+    /// The file system of `path` as `stat -f` names it (`tmpfs`, `ext2/ext3`, ...): what the
+    /// state dir's own look is checked against.
+    fn filesystem_name(path: &Path) -> String {
+        let output = std::process::Command::new("stat")
+            .args(["-f", "-c", "%T"])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "stat -f {}", path.display());
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    }
+
+    #[test]
+    fn a_state_dir_syncs_its_files_unless_it_is_on_a_tmpfs() {
+        let places = [
+            Path::new("/dev/shm").to_path_buf(),
+            std::env::temp_dir(),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        ];
+        for place in places.iter().filter(|place| place.is_dir()) {
+            let path = place.join(format!("dynhost-state-sync-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&path);
+            let dir = StateDir::open(&path).unwrap();
+            let on_tmpfs = filesystem_name(&path) == "tmpfs";
+            assert_eq!(dir.fsync, !on_tmpfs, "{}", path.display());
+            assert!(StateDir::open_to_read(&path).unwrap().fsync);
+            dir.save(&record(), &RecordState::default()).unwrap();
+            assert_eq!(dir.load(&record()), RecordState::default());
+            fs::remove_dir_all(&path).unwrap();
+        }
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! Parsing what the kernel sends is left to safe code elsewhere (`crate::netlink`).
 
 use std::ffi::{CStr, CString};
+use std::fs::File;
 use std::io;
 use std::mem::size_of;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::time::Duration;
 
 /// `size_of::<T>()` as the `socklen_t` the socket calls take.
@@ -425,6 +428,60 @@ pub fn interface_name(index: u32) -> io::Result<String> {
     })
 }
 
+/// `path` as the C string the file system calls take; a NUL byte in it is an error.
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a path cannot contain a NUL byte",
+        )
+    })
+}
+
+/// Opens `path` with `flags` (`O_*`; `mode` is that of a file it creates), close-on-exec,
+/// through the `openat` system call itself: musl's open() follows every `O_CLOEXEC` open with
+/// an `fcntl` setting the flag again, for kernels older than 2.6.23, which no OpenWrt release
+/// runs. That is a system call saved for each state file read and written.
+pub fn open_file(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
+    let path = c_path(path)?;
+    // What the C library's open() adds: without it a 32-bit target cannot open a file above
+    // 2 GiB (the flag is 0 where it is the default).
+    let flags = flags | libc::O_CLOEXEC | libc::O_LARGEFILE;
+    let fd = retry_interrupted(|| {
+        // SAFETY: `path` is a valid NUL-terminated string living across the call; the other
+        // arguments are integers, widened to the long that syscall() reads for each; the
+        // result is checked before use.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat,
+                libc::c_long::from(libc::AT_FDCWD),
+                path.as_ptr(),
+                libc::c_long::from(flags),
+                libc::c_ulong::from(mode),
+            )
+        };
+        libc::c_int::try_from(fd)
+            .map_err(|_| io::Error::other("openat returned no descriptor"))
+            .and_then(checked)
+    })?;
+    // SAFETY: `fd` was just returned by a successful openat and is owned by nothing else.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// The magic number of the file system holding `path` (`statfs`'s `f_type`, such as
+/// `libc::TMPFS_MAGIC`).
+pub fn filesystem_type(path: &Path) -> io::Result<u32> {
+    let path = c_path(path)?;
+    // SAFETY: `statfs` is a plain C struct of integers, for which all-zero bytes are valid.
+    let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `path` is a valid NUL-terminated string and `stat` a writable `statfs`, both
+    // living across the call.
+    checked(unsafe { libc::statfs(path.as_ptr(), &raw mut stat) })?;
+    // The magic numbers are 32 bits; `f_type` is a signed or unsigned long, or 32 bits, by
+    // target.
+    Ok(stat.f_type as u32)
+}
+
 /// The user this process acts as (`geteuid`): the owner its state dir must have.
 pub fn effective_uid() -> u32 {
     // SAFETY: geteuid takes nothing, touches no memory and cannot fail.
@@ -457,6 +514,62 @@ mod tests {
         let nul = interface_index("lo\0").unwrap_err();
         assert_eq!(nul.kind(), io::ErrorKind::InvalidInput);
         assert!(interface_name(0).is_err());
+    }
+
+    /// The `flags` line of `file`'s descriptor in /proc/self/fdinfo (octal).
+    fn descriptor_flags(file: &File) -> libc::c_int {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", file.as_raw_fd()))
+            .expect("fdinfo");
+        let flags = info
+            .lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .expect("a flags line");
+        libc::c_int::from_str_radix(flags.trim(), 8).expect("octal flags")
+    }
+
+    #[test]
+    fn files_open_close_on_exec_with_the_flags_given() {
+        let dir = std::env::temp_dir().join(format!("dynhost-sys-open-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("file");
+        let created = open_file(&path, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o640)
+            .expect("created");
+        assert_ne!(descriptor_flags(&created) & libc::O_CLOEXEC, 0);
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::mode(&created.metadata().unwrap()) & 0o777,
+            0o640
+        );
+        let again = open_file(&path, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600);
+        assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let followed = open_file(&link, libc::O_RDONLY | libc::O_NOFOLLOW, 0);
+        assert_eq!(followed.unwrap_err().raw_os_error(), Some(libc::ELOOP));
+        let read = open_file(&link, libc::O_RDONLY, 0).expect("a link followed when allowed");
+        assert_eq!(descriptor_flags(&read) & libc::O_ACCMODE, libc::O_RDONLY);
+        assert_eq!(
+            open_file(Path::new("a\0b"), libc::O_RDONLY, 0)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::InvalidInput
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn file_system_types_are_the_kernels_magic_numbers() {
+        const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+        assert_eq!(
+            filesystem_type(Path::new("/proc")).unwrap(),
+            PROC_SUPER_MAGIC
+        );
+        assert_eq!(
+            filesystem_type(Path::new("/no/such/dynhost/dir"))
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
     }
 
     #[test]
