@@ -354,7 +354,12 @@ impl Config {
 
     /// A missing bundle would otherwise only show as a TLS failure, retried forever.
     fn check_cacerts(&self) -> Result<(), Error> {
+        // Each bundle once: records mostly share one, and each look is four system calls.
+        let mut readable: Vec<&Path> = Vec::new();
         for record in self.records.iter().filter(|record| record.enabled) {
+            if readable.contains(&record.cacert.as_path()) {
+                continue;
+            }
             // Opening a directory succeeds: only reading it fails.
             File::open(&record.cacert)
                 .and_then(|mut file| file.read(&mut [0; 1]))
@@ -365,6 +370,7 @@ impl Config {
                         format!("{:?} cannot be read: {error}", record.cacert),
                     )
                 })?;
+            readable.push(&record.cacert);
         }
         Ok(())
     }
@@ -2023,5 +2029,24 @@ mod tests {
         }
         let disabled = home_with(&[("enabled", "0"), ("cacert", "/nonexistent/ca.pem")]);
         assert!(Config::load(&dir.write("dynhost", &disabled)).is_ok());
+        // A bundle checked for one record does not let another record's through.
+        let readable = dir.write("ca.pem", "");
+        let record = |name: &str, cacert: &Path| {
+            format!(
+                "config record '{name}'\n\toption hostname '{name}.example.com'\n\toption \
+                 username 'example.com-u'\n\toption password 'p'\n\toption cacert '{}'\n",
+                cacert.display()
+            )
+        };
+        let text = [
+            record("a", &readable),
+            record("b", &readable),
+            record("c", &dir.0.join("absent.pem")),
+        ]
+        .join("\n");
+        match Config::load(&dir.write("dynhost", &text)) {
+            Err(Error::ConfigValue { section, .. }) => assert_eq!(section, "c"),
+            other => panic!("{other:?}"),
+        }
     }
 }
