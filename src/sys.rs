@@ -304,11 +304,26 @@ impl AsFd for SignalFd {
 /// says which are readable. A signal interrupting the wait counts as "nothing readable": the
 /// caller looks at its timers again.
 pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
+    wait_for(fds, libc::POLLIN, timeout)
+}
+
+/// Waits until `fd` can be written to or `timeout` has passed, as [`wait_readable`] does.
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
+    Ok(wait_for(&[fd], libc::POLLOUT, timeout)?[0])
+}
+
+/// Waits until one of `fds` has one of `events` (or an error or hang-up, which the next read
+/// or write reports) or `timeout` has passed.
+fn wait_for(
+    fds: &[BorrowedFd<'_>],
+    events: libc::c_short,
+    timeout: Option<Duration>,
+) -> io::Result<Vec<bool>> {
     let mut polled: Vec<libc::pollfd> = fds
         .iter()
         .map(|fd| libc::pollfd {
             fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
+            events,
             revents: 0,
         })
         .collect();

@@ -1,9 +1,11 @@
 //! HTTPS for the update exchange: blocking ureq over rustls with the ring provider, trusting
 //! only the configured CA bundle, following no redirect, reading a bounded body.
 
-use std::net::SocketAddr;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use rustls::crypto::{CryptoProvider, KeyProvider};
@@ -13,8 +15,11 @@ use ureq::config::{Config, IpFamily};
 use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::{Agent, AsSendBody};
+use ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    RustlsConnector, ShutdownHandle, Transport as UreqTransport,
+};
+use ureq::{Agent, AsSendBody, Timeout};
 
 use crate::config::Family;
 use crate::error::Error;
@@ -106,8 +111,13 @@ impl Https {
             Some(index) => index,
             None => {
                 let config = agent_config(load_roots(cacert)?, self.timeout, family);
-                let agent =
-                    Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
+                // ureq's default chain, with our TCP layer: a proxy named in the environment
+                // is still used (CONNECT), SOCKS never was (ureq is built without it).
+                let connector =
+                    ().chain(ConnectProxyConnector::default())
+                        .chain(PollingTcpConnector)
+                        .chain(RustlsConnector::default());
+                let agent = Agent::with_parts(config, connector, CachingResolver::default());
                 self.agents.push(((cacert.to_path_buf(), family), agent));
                 self.agents.len() - 1
             }
@@ -212,8 +222,8 @@ fn load_roots(cacert: &Path) -> Result<Vec<Certificate<'static>>, Error> {
     Ok(roots)
 }
 
-/// Everything about an agent but how it connects: [`Https`] adds the default connector (TCP,
-/// then rustls), the fuzz target one that replays a recorded reply.
+/// Everything about an agent but how it connects: [`Https`] adds its connector (TCP, then
+/// rustls), the fuzz target one that replays a recorded reply.
 pub fn agent_config(
     roots: Vec<Certificate<'static>>,
     timeout: Duration,
@@ -319,6 +329,167 @@ fn literal_address(
     Ok(addresses)
 }
 
+/// Opens the TCP connections of [`PollingTcp`].
+#[derive(Debug)]
+struct PollingTcpConnector;
+
+impl<In: UreqTransport> Connector<In> for PollingTcpConnector {
+    type Out = Either<In, PollingTcp>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        // A proxy's connection, made by the connector before this one.
+        if let Some(chained) = chained {
+            return Ok(Some(Either::A(chained)));
+        }
+        let stream = connect_any(&details.addrs, details.timeout)?;
+        if details.config.no_delay() {
+            stream.set_nodelay(true)?;
+        }
+        let config = details.config;
+        let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+        let transport = PollingTcp::new(stream, buffers)?;
+        (details.register_shutdown)(Arc::downgrade(&transport.stream) as Weak<dyn ShutdownHandle>)?;
+        Ok(Some(Either::B(transport)))
+    }
+}
+
+/// Tries `addresses` in turn, each with an equal share of the time left, so that one that
+/// never answers leaves time for the next.
+fn connect_any(
+    addresses: &ResolvedSocketAddrs,
+    timeout: NextTimeout,
+) -> Result<TcpStream, ureq::Error> {
+    let deadline = deadline_of(timeout)?;
+    let mut last_error = ureq::Error::HostNotFound;
+    for (address, shares) in addresses.iter().zip((1..=addresses.len() as u32).rev()) {
+        let connected = match time_left(deadline, timeout.reason)? {
+            None => TcpStream::connect(address),
+            Some(left) => TcpStream::connect_timeout(address, left / shares),
+        };
+        match connected {
+            Ok(stream) => return Ok(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                last_error = ureq::Error::Timeout(timeout.reason)
+            }
+            Err(e) => last_error = e.into(),
+        }
+    }
+    Err(last_error)
+}
+
+/// A TCP connection for ureq that asks the kernel only what a kept-alive connection needs.
+/// ureq's own checks that a pooled connection is still open, before and after each request,
+/// by switching the socket to non-blocking, reading and switching back (three system calls
+/// each time), and sets the socket's timeout again before each send and receive, since the
+/// time left of the global timeout changed: 8 of a record's 11 calls on the connection. This
+/// socket is non-blocking from the start: the check is one peek, a send one call unless the
+/// socket's buffer is full, and a wait is a `poll` for at most the time left.
+struct PollingTcp {
+    /// Shared (weakly) with the agent, which may shut it down.
+    stream: Arc<TcpStream>,
+    buffers: LazyBuffers,
+}
+
+impl PollingTcp {
+    fn new(stream: TcpStream, buffers: LazyBuffers) -> io::Result<PollingTcp> {
+        stream.set_nonblocking(true)?;
+        Ok(PollingTcp {
+            stream: Arc::new(stream),
+            buffers,
+        })
+    }
+}
+
+impl std::fmt::Debug for PollingTcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PollingTcp")
+            .field("peer", &self.stream.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl UreqTransport for PollingTcp {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        let deadline = deadline_of(timeout)?;
+        let mut stream = &*self.stream;
+        let mut output = &self.buffers.output()[..amount];
+        while !output.is_empty() {
+            match stream.write(output) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Ok(sent) => output = &output[sent..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let left = time_left(deadline, timeout.reason)?;
+                    crate::sys::wait_writable(stream.as_fd(), left)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        let deadline = deadline_of(timeout)?;
+        let mut stream = &*self.stream;
+        let input = self.buffers.input_append_buf();
+        // Waiting first: right after a request, a read would only find nothing yet.
+        let amount = loop {
+            let left = time_left(deadline, timeout.reason)?;
+            crate::sys::wait_readable(&[stream.as_fd()], left)?;
+            match stream.read(input) {
+                Ok(amount) => break amount,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    /// Open while there is nothing to read, not even the end: bytes nobody asked for or an
+    /// error mean the connection is not one to send a request on.
+    fn is_open(&mut self) -> bool {
+        matches!(self.stream.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+/// When `timeout` runs out (`None`: never); one already run out is its error.
+fn deadline_of(timeout: NextTimeout) -> Result<Option<Instant>, ureq::Error> {
+    if timeout.after.is_not_happening() {
+        return Ok(None);
+    }
+    if timeout.after.is_zero() {
+        return Err(ureq::Error::Timeout(timeout.reason));
+    }
+    Ok(Instant::now().checked_add(*timeout.after))
+}
+
+/// The time left until `deadline` (`None`: no limit), or the timeout `reason` once none is.
+fn time_left(deadline: Option<Instant>, reason: Timeout) -> Result<Option<Duration>, ureq::Error> {
+    let Some(deadline) = deadline else {
+        return Ok(None);
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ureq::Error::Timeout(reason));
+    }
+    Ok(Some(left))
+}
+
 fn describe(error: ureq::Error) -> Error {
     match error {
         ureq::Error::BodyExceedsLimit(limit) => {
@@ -356,6 +527,130 @@ pub(crate) mod tests {
 
     fn addresses(text: &[&str]) -> Vec<SocketAddr> {
         text.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    /// A [`PollingTcp`] connected to the other end it returns, over loopback.
+    fn polling_pair() -> (PollingTcp, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut addresses = DefaultResolver::default().empty();
+        addresses.push(listener.local_addr().unwrap());
+        let stream = connect_any(&addresses, within(Duration::from_secs(5))).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let buffers = LazyBuffers::new(INPUT_BUFFER_BYTES, OUTPUT_BUFFER_BYTES);
+        (PollingTcp::new(stream, buffers).unwrap(), server)
+    }
+
+    /// A global timeout of `after`.
+    fn within(after: Duration) -> NextTimeout {
+        NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::Exact(after),
+            ..NextTimeout::default()
+        }
+    }
+
+    /// Waits (at most 5 s) until `transport` has something to read: a byte or the end.
+    fn until_readable(transport: &PollingTcp) {
+        let ready =
+            crate::sys::wait_readable(&[transport.stream.as_fd()], Some(Duration::from_secs(5)));
+        assert_eq!(ready.unwrap(), [true]);
+    }
+
+    #[test]
+    fn a_connection_is_open_until_the_server_sends_unasked_or_closes() {
+        let (mut transport, mut server) = polling_pair();
+        assert!(transport.is_open());
+        assert!(transport.is_open(), "the check takes nothing away");
+        server.write_all(b"x").unwrap();
+        until_readable(&transport);
+        assert!(!transport.is_open());
+
+        let (mut transport, server) = polling_pair();
+        drop(server);
+        until_readable(&transport);
+        assert!(!transport.is_open());
+    }
+
+    #[test]
+    fn what_is_sent_arrives_and_what_comes_back_is_read() {
+        let (mut transport, mut server) = polling_pair();
+        let request = b"GET / HTTP/1.1\r\n\r\n";
+        transport.buffers().output()[..request.len()].copy_from_slice(request);
+        transport
+            .transmit_output(request.len(), within(Duration::from_secs(5)))
+            .unwrap();
+        let mut received = vec![0; request.len()];
+        server.read_exact(&mut received).unwrap();
+        assert_eq!(received, request);
+        server.write_all(b"HTTP/1.1 200 OK\r\n").unwrap();
+        let timeout = within(Duration::from_secs(5));
+        let mut input = Vec::new();
+        while input.len() < 17 && transport.await_input(timeout).unwrap() {
+            input.extend_from_slice(transport.buffers().input());
+            let consumed = transport.buffers().input().len();
+            transport.buffers().input_consume(consumed);
+        }
+        assert_eq!(input, b"HTTP/1.1 200 OK\r\n");
+        drop(server);
+        assert!(
+            !transport.await_input(timeout).unwrap(),
+            "the end is no input"
+        );
+    }
+
+    #[test]
+    fn a_silent_server_runs_out_the_time_of_a_receive() {
+        let (mut transport, _server) = polling_pair();
+        let error = transport
+            .await_input(within(Duration::from_millis(50)))
+            .unwrap_err();
+        assert!(
+            matches!(error, ureq::Error::Timeout(Timeout::Global)),
+            "{error}"
+        );
+        let spent = transport.await_input(within(Duration::ZERO)).unwrap_err();
+        assert!(matches!(spent, ureq::Error::Timeout(_)), "{spent}");
+    }
+
+    #[test]
+    fn a_server_that_reads_nothing_runs_out_the_time_of_a_send() {
+        let (mut transport, _server) = polling_pair();
+        // Until the socket buffers on both ends are full (a few MiB on loopback).
+        let timeout = within(Duration::from_millis(200));
+        let error = (0..100_000)
+            .find_map(|_| {
+                transport.buffers().output().fill(b'x');
+                transport
+                    .transmit_output(OUTPUT_BUFFER_BYTES, timeout)
+                    .err()
+            })
+            .expect("the buffers filled up");
+        assert!(
+            matches!(error, ureq::Error::Timeout(Timeout::Global)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_refused_address_leaves_the_next_one_to_try() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refusing = {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            closed.local_addr().unwrap()
+        };
+        let timeout = within(Duration::from_secs(5));
+        let mut addresses = DefaultResolver::default().empty();
+        assert!(matches!(
+            connect_any(&addresses, timeout),
+            Err(ureq::Error::HostNotFound)
+        ));
+        addresses.push(refusing);
+        assert!(matches!(
+            connect_any(&addresses, timeout),
+            Err(ureq::Error::Io(_))
+        ));
+        addresses.push(listener.local_addr().unwrap());
+        let stream = connect_any(&addresses, timeout).unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
     }
 
     #[test]
