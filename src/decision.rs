@@ -148,8 +148,14 @@ fn unlimited(address: IpAddr, state: &RecordState, fingerprint: &str, now: u64) 
 
 /// What a record's state says will happen next, for `status`: a word for scripts (`send`,
 /// `retry`, `wait`, `blocked` or `watch`) and the reason in words. Unlike [`decide`] it knows no
-/// current address: `status` detects nothing.
-pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static str, String) {
+/// current address: `status` detects nothing. The record's `fingerprint` is asked for only when
+/// a stored one is compared with it: a keyed digest for each record never attempted made
+/// `status` of 1,000 new records half as slow again.
+pub fn planned(
+    state: &RecordState,
+    fingerprint: impl FnOnce() -> String,
+    now: u64,
+) -> (&'static str, String) {
     let waiting_until = state.next_attempt.filter(|&until| now < until);
     match state.last_result {
         Some(Outcome::Refused(Refusal::Abuse)) if waiting_until.is_some() => (
@@ -157,7 +163,7 @@ pub fn planned(state: &RecordState, fingerprint: &str, now: u64) -> (&'static st
             "the server reported abuse: no attempt before the lock-out ends".into(),
         ),
         None => ("send", "nothing was sent yet".into()),
-        _ if state.fingerprint != fingerprint => (
+        _ if state.fingerprint != fingerprint() => (
             "send",
             "the record's config changed since the last attempt".into(),
         ),
@@ -304,11 +310,15 @@ pub fn fingerprint(record: &Record, key: &[u8]) -> String {
         context.update(&(field.len() as u64).to_be_bytes());
         context.update(field.as_bytes());
     }
+    // Digits looked up, not formatted: a `format!` for each of the 32 bytes cost more than the
+    // digest.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     context
         .sign()
         .as_ref()
         .iter()
-        .map(|byte| format!("{byte:02x}"))
+        .flat_map(|byte| [byte >> 4, byte & 0xf])
+        .map(|digit| char::from(DIGITS[usize::from(digit)]))
         .collect()
 }
 
@@ -733,6 +743,16 @@ mod tests {
     const KEY: &[u8] = b"a key of this install";
 
     #[test]
+    fn a_fingerprint_is_the_hex_hmac_of_the_length_prefixed_fields() {
+        // Python's hmac over the fields, each after its length as 8 big-endian bytes: the
+        // fingerprints in state files written by earlier versions keep matching.
+        assert_eq!(
+            fingerprint(&crate::state::tests::record(), KEY),
+            "f7890278094166794f9c049750dabd3976c8b2a4f49998d8098b21ec75f6f029"
+        );
+    }
+
+    #[test]
     fn fingerprint_follows_what_the_server_sees_and_nothing_else() {
         let base = crate::state::tests::record();
         let original = fingerprint(&base, KEY);
@@ -843,7 +863,7 @@ mod tests {
     }
 
     fn plan(state: &RecordState) -> &'static str {
-        planned(state, FP, NOW).0
+        planned(state, || FP.into(), NOW).0
     }
 
     #[test]
@@ -857,13 +877,19 @@ mod tests {
         assert_eq!(plan(&changed), "send");
         assert_eq!(plan(&failed("192.0.2.1", 2, NOW + 60)), "retry");
         assert_eq!(plan(&failed("192.0.2.1", 2, NOW - 1)), "retry");
-        let (action, why) = planned(&refused(Refusal::BadAuth), FP, NOW);
+        let (action, why) = planned(&refused(Refusal::BadAuth), || FP.into(), NOW);
         assert_eq!(action, "blocked");
         assert!(
             why.starts_with("badauth (wrong username or password)"),
             "{why}"
         );
         assert_eq!(plan(&refused(Refusal::Abuse)), "wait");
+    }
+
+    #[test]
+    fn the_plan_of_a_record_never_attempted_computes_no_fingerprint() {
+        let unasked = || -> String { panic!("nothing stored to compare the fingerprint with") };
+        assert_eq!(planned(&RecordState::default(), unasked, NOW).0, "send");
     }
 
     #[test]

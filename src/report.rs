@@ -49,7 +49,7 @@ struct RecordStatus<'a> {
 impl<'a> RecordStatus<'a> {
     fn new(record: &'a Record, state: RecordState, key: &[u8], now: u64) -> Self {
         let (next_action, next_action_why) =
-            decision::planned(&state, &decision::fingerprint(record, key), now);
+            decision::planned(&state, || decision::fingerprint(record, key), now);
         // Destructured field by field so that a new state field cannot reach the report
         // without a decision here.
         let RecordState {
