@@ -5,8 +5,10 @@
 #
 #   missing_rust_packages   prints the Debian packages of the recipe's rustc that are missing
 #   apt_install PKG...      apt-get install (as root; one apt-get update per run)
-#   need_zig                pip install ziglang and cargo-zigbuild when missing, and puts pip's
-#                           scripts folder on PATH
+#   need_zig                pip install cargo-zigbuild when missing and puts pip's scripts folder
+#                           on PATH; pip install ziglang $ZIG_VERSION into a cache folder of its
+#                           own (once) and puts it first on PYTHONPATH, where cargo-zigbuild
+#                           looks first (`python3 -m ziglang`), whatever zig is installed
 #   router_build TRIPLE TARGET_DIR [CARGO ARGS...]
 #                           a release build with the shipped packages' settings (the header of
 #                           scripts/build-packages says what each is for), from the current
@@ -30,19 +32,33 @@ missing_rust_packages() {
     dpkg -s rust-web-src >/dev/null 2>&1 || echo rust-web-src
 }
 
+# The zig whose musl the static packages link. Newer zig replaces parts of musl with its own
+# code (qsort, a multi-threaded malloc), ~16 KB more on mipsel (BENCHMARKS.md, third round).
+ZIG_VERSION=0.15.2
+
 need_zig() {
     # pip puts cargo-zigbuild in the interpreter's scripts folder, which may not be on PATH.
     local scripts
     scripts=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
     export PATH="$PATH:$scripts"
-    local wanted=()
-    python3 -c 'import ziglang' 2>/dev/null || command -v zig >/dev/null || wanted+=(ziglang)
-    command -v cargo-zigbuild >/dev/null || wanted+=(cargo-zigbuild)
-    [ ${#wanted[@]} -gt 0 ] || return 0
-    say "pip install ${wanted[*]}"
-    python3 -m pip install -q "${wanted[@]}" >&2 || die "pip install ${wanted[*]}"
-    if command -v pyenv >/dev/null; then pyenv rehash 2>/dev/null || true; fi
-    command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is not on PATH after pip install"
+    if ! command -v cargo-zigbuild >/dev/null; then
+        say "pip install cargo-zigbuild"
+        python3 -m pip install -q cargo-zigbuild >&2 || die "pip install cargo-zigbuild"
+        if command -v pyenv >/dev/null; then pyenv rehash 2>/dev/null || true; fi
+        command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is not on PATH after pip install"
+    fi
+    # A folder of its own, so the zig any other project installed with pip stays as it is.
+    local zig_dir=${XDG_CACHE_HOME:-$HOME/.cache}/dynhost/ziglang-$ZIG_VERSION
+    if [ ! -e "$zig_dir/.complete" ]; then
+        say "pip install ziglang==$ZIG_VERSION into $zig_dir"
+        rm -rf "$zig_dir"
+        python3 -m pip install -q --target "$zig_dir" "ziglang==$ZIG_VERSION" >&2 ||
+            die "pip install ziglang==$ZIG_VERSION"
+        touch "$zig_dir/.complete"
+    fi
+    export PYTHONPATH="$zig_dir${PYTHONPATH:+:$PYTHONPATH}"
+    [ "$(python3 -m ziglang version)" = "$ZIG_VERSION" ] ||
+        die "python3 -m ziglang is not zig $ZIG_VERSION (PYTHONPATH=$PYTHONPATH)"
 }
 
 router_build() {
@@ -51,6 +67,14 @@ router_build() {
     local rustflags="-C link-self-contained=no -Zunstable-options -Cpanic=immediate-abort"
     rustflags+=" -Cforce-unwind-tables=no -Zlocation-detail=none -Zfmt-debug=shallow"
     case "$triple" in mips*) rustflags+=" -C relocation-model=static" ;; esac
+    # cargo does not see which zig compiled the C code and linked musl in: a build made with
+    # another zig is started afresh, or an unchanged binary would keep the other musl.
+    local zig_stamp=$target_dir/$triple/zig-version
+    if [ "$(cat "$zig_stamp" 2>/dev/null)" != "$ZIG_VERSION" ]; then
+        rm -rf "${target_dir:?}/$triple"
+        mkdir -p "$target_dir/$triple"
+        echo "$ZIG_VERSION" >"$zig_stamp"
+    fi
     (
         export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat
