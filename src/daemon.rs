@@ -210,7 +210,7 @@ fn drain(notifications: &NetlinkSocket) -> Changed {
         match notifications.receive(&mut buffer) {
             Ok(length) => changed.merge(netlink::changed_devices(&buffer[..length]).map_or_else(
                 |error| {
-                    log::debug!("address notification: {error}");
+                    crate::debug!("address notification: {error}");
                     Changed::Anything
                 },
                 Changed::Devices,
@@ -224,7 +224,7 @@ fn drain(notifications: &NetlinkSocket) -> Changed {
                 return changed
             }
             Err(error) => {
-                log::debug!("address notifications: {error}");
+                crate::debug!("address notifications: {error}");
                 changed.merge(Changed::Anything);
                 if error.raw_os_error() != Some(libc::ENOBUFS) {
                     return changed;

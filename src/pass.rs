@@ -267,7 +267,7 @@ impl Pass<'_> {
                             retry_in: until.saturating_sub(now),
                         },
                     };
-                    log::debug!("{}: {why}", record.label());
+                    crate::debug!("{}: {why}", record.label());
                     return Err(Failure {
                         error,
                         consequence: "; nothing sent".into(),
@@ -278,7 +278,7 @@ impl Pass<'_> {
                 // A short hold is waited out, so that a one-shot `update` sends the address
                 // too; then the address is read again, as it may have moved on meanwhile.
                 Decision::Held { until } if until - now <= decision::MIN_SEND_SPACING_SECS => {
-                    log::debug!(
+                    crate::debug!(
                         "{}: the last send was moments ago: waiting {} s",
                         record.label(),
                         until - now

@@ -644,6 +644,15 @@ fn password_appears_in_no_output_and_no_state_file() {
     outcomes.push(env.run(&config, &["-v", "update", "-f"]));
 
     assert_eq!(outcomes[0].code, 0, "{}", outcomes[0]);
+    // The debug lines are there to be searched: `-v` shows them (log's own debug macro is
+    // compiled out, src/logger.rs), a run without it does not.
+    assert!(
+        outcomes[2].output().contains(": GET https://"),
+        "{}",
+        outcomes[2]
+    );
+    let quiet = env.run(&config, &["update", "-f"]);
+    assert!(!quiet.output().contains(": GET "), "{quiet}");
     assert!(server.request_count() >= 3, "{}", server.describe());
     for out in &outcomes {
         for secret in &secrets {

@@ -193,7 +193,7 @@ impl Api {
                 let body = serde_json::to_string(&body).expect("a record serialises");
                 let create = ApiCall::send("POST", &records, Some(&body), true);
                 let created: Created = self.json(exchange, transport, &create)?;
-                log::debug!("{}: created record {}", exchange.label, created.id);
+                crate::debug!("{}: created record {}", exchange.label, created.id);
             }
             [id] => {
                 let path = format!("{records}/{id}");
@@ -295,7 +295,7 @@ impl Api {
             ("X-Ovh-Timestamp", signed.timestamp.as_str()),
             ("X-Ovh-Signature", signed.signature.as_str()),
         ];
-        log::debug!("{}: {method} {url}", exchange.label);
+        crate::debug!("{}: {method} {url}", exchange.label);
         let request = Call {
             method,
             url: &url,
@@ -303,7 +303,7 @@ impl Api {
             json: body,
         };
         let reply = transport.call(&request, exchange.cacert)?;
-        log::debug!(
+        crate::debug!(
             "{}: HTTP {}, {} bytes",
             exchange.label,
             reply.status,
@@ -329,7 +329,7 @@ impl Api {
             return Ok(clock.time + clock.read_at.elapsed().as_secs());
         }
         let url = format!("{endpoint}/auth/time");
-        log::debug!("{}: GET {url}", exchange.label);
+        crate::debug!("{}: GET {url}", exchange.label);
         let call = Call {
             method: "GET",
             url: &url,

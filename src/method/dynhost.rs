@@ -22,14 +22,14 @@ impl Method for DynHost {
         transport: &mut dyn Transport,
     ) -> Result<Accepted, Error> {
         let request = update_request(record, address);
-        log::debug!("{}: GET {}", record.label(), request.url);
+        crate::debug!("{}: GET {}", record.label(), request.url);
         let get = Request {
             url: &request.url,
             authorization: Some(&request.authorization),
             family: None,
         };
         let reply = transport.get(&get, &record.cacert)?;
-        log::debug!(
+        crate::debug!(
             "{}: HTTP {} {:?}",
             record.label(),
             reply.status,

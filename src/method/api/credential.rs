@@ -107,7 +107,7 @@ pub fn check_zones(zones: &[String]) -> Result<Vec<String>, Error> {
 pub fn ask(ask: &Ask, cacert: &Path, transport: &mut dyn Transport) -> Result<String, Error> {
     let url = format!("{}/auth/credential", ask.endpoint_url);
     let body = request_body(ask.zones);
-    log::debug!("POST {url}");
+    crate::debug!("POST {url}");
     let headers = [("X-Ovh-Application", ask.application_key)];
     let call = Call {
         method: "POST",
