@@ -16,7 +16,7 @@ use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, NextTimeout,
     RustlsConnector, ShutdownHandle, Transport as UreqTransport,
 };
 use ureq::{Agent, AsSendBody, Timeout};
@@ -350,7 +350,7 @@ impl<In: UreqTransport> Connector<In> for PollingTcpConnector {
             stream.set_nodelay(true)?;
         }
         let config = details.config;
-        let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+        let buffers = ZeroedBuffers::new(config.input_buffer_size(), config.output_buffer_size());
         let transport = PollingTcp::new(stream, buffers)?;
         (details.register_shutdown)(Arc::downgrade(&transport.stream) as Weak<dyn ShutdownHandle>)?;
         Ok(Some(Either::B(transport)))
@@ -391,11 +391,11 @@ fn connect_any(
 struct PollingTcp {
     /// Shared (weakly) with the agent, which may shut it down.
     stream: Arc<TcpStream>,
-    buffers: LazyBuffers,
+    buffers: ZeroedBuffers,
 }
 
 impl PollingTcp {
-    fn new(stream: TcpStream, buffers: LazyBuffers) -> io::Result<PollingTcp> {
+    fn new(stream: TcpStream, buffers: ZeroedBuffers) -> io::Result<PollingTcp> {
         stream.set_nonblocking(true)?;
         Ok(PollingTcp {
             stream: Arc::new(stream),
@@ -464,6 +464,76 @@ impl UreqTransport for PollingTcp {
     /// error mean the connection is not one to send a request on.
     fn is_open(&mut self) -> bool {
         matches!(self.stream.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
+
+/// The TCP layer's buffers, taken zeroed from the allocator. ureq's own (`LazyBuffers`) grow a
+/// `Vec` with zeros written a byte at a time, ~6 instructions a byte in the size-optimised
+/// build: 75,000 instructions for this layer's 12 KiB, 2 % of an update; `calloc` clears them
+/// at `memset` speed. The TLS layer above keeps ureq's (its transport is ureq's).
+struct ZeroedBuffers {
+    input: Vec<u8>,
+    /// `input[consumed..filled]` was received and not yet used.
+    consumed: usize,
+    filled: usize,
+    /// Whether the last use of the input took anything: ureq asks for more input before it
+    /// looks again at input it could not use.
+    progress: bool,
+    output: Vec<u8>,
+}
+
+impl ZeroedBuffers {
+    fn new(input_size: usize, output_size: usize) -> ZeroedBuffers {
+        ZeroedBuffers {
+            input: vec![0; input_size],
+            consumed: 0,
+            filled: 0,
+            progress: false,
+            output: vec![0; output_size],
+        }
+    }
+
+    /// Moves what is left to use to the front, so all the room after it is free to fill.
+    fn compact(&mut self) {
+        if self.consumed > 0 {
+            self.input.copy_within(self.consumed..self.filled, 0);
+            self.filled -= self.consumed;
+            self.consumed = 0;
+        }
+    }
+}
+
+impl Buffers for ZeroedBuffers {
+    fn output(&mut self) -> &mut [u8] {
+        &mut self.output
+    }
+
+    fn input(&self) -> &[u8] {
+        &self.input[self.consumed..self.filled]
+    }
+
+    fn input_append_buf(&mut self) -> &mut [u8] {
+        self.compact();
+        &mut self.input[self.filled..]
+    }
+
+    fn input_appended(&mut self, amount: usize) {
+        // `amount` is what a read put into `input_append_buf`, which it cannot exceed.
+        self.filled = (self.filled + amount).min(self.input.len());
+    }
+
+    fn input_consume(&mut self, amount: usize) {
+        self.progress = amount > 0;
+        self.consumed = (self.consumed + amount).min(self.filled);
+    }
+
+    fn tmp_and_output(&mut self) -> (&mut [u8], &mut [u8]) {
+        self.compact();
+        (&mut self.input[self.filled..], &mut self.output)
+    }
+
+    fn can_use_input(&self) -> bool {
+        self.progress && self.consumed < self.filled
     }
 }
 
@@ -536,7 +606,7 @@ pub(crate) mod tests {
         addresses.push(listener.local_addr().unwrap());
         let stream = connect_any(&addresses, within(Duration::from_secs(5))).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let buffers = LazyBuffers::new(INPUT_BUFFER_BYTES, OUTPUT_BUFFER_BYTES);
+        let buffers = ZeroedBuffers::new(INPUT_BUFFER_BYTES, OUTPUT_BUFFER_BYTES);
         (PollingTcp::new(stream, buffers).unwrap(), server)
     }
 
@@ -553,6 +623,46 @@ pub(crate) mod tests {
         let ready =
             crate::sys::wait_readable(&[transport.stream.as_fd()], Some(Duration::from_secs(5)));
         assert_eq!(ready.unwrap(), [true]);
+    }
+
+    #[test]
+    fn input_is_used_in_order_and_its_room_freed_once_used() {
+        let mut buffers = ZeroedBuffers::new(8, 4);
+        assert_eq!(buffers.output().len(), 4);
+        assert!(buffers.input().is_empty());
+        assert!(!buffers.can_use_input());
+
+        buffers.input_append_buf()[..5].copy_from_slice(b"abcde");
+        buffers.input_appended(5);
+        assert_eq!(buffers.input(), b"abcde");
+        buffers.input_consume(2);
+        assert_eq!(buffers.input(), b"cde");
+        assert!(buffers.can_use_input());
+        // What is left moves to the front: the whole rest of the buffer is room to fill.
+        assert_eq!(buffers.input_append_buf().len(), 5);
+        assert_eq!(buffers.input(), b"cde");
+        buffers.input_append_buf()[..2].copy_from_slice(b"fg");
+        buffers.input_appended(2);
+        assert_eq!(buffers.input(), b"cdefg");
+
+        // Nothing taken: ureq must read more before it looks again.
+        buffers.input_consume(0);
+        assert!(!buffers.can_use_input());
+        buffers.input_consume(5);
+        assert!(buffers.input().is_empty());
+        assert!(!buffers.can_use_input());
+        let (tmp, output) = buffers.tmp_and_output();
+        assert_eq!((tmp.len(), output.len()), (8, 4));
+    }
+
+    #[test]
+    fn input_counts_stay_within_the_buffer() {
+        let mut buffers = ZeroedBuffers::new(4, 4);
+        buffers.input_appended(9);
+        assert_eq!(buffers.input().len(), 4);
+        buffers.input_consume(9);
+        assert!(buffers.input().is_empty());
+        assert_eq!(buffers.input_append_buf().len(), 4);
     }
 
     #[test]
