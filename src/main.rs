@@ -69,7 +69,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 return Ok(None);
             };
             let mut transport = transport::Https::new(config.global.timeout);
-            pass::run(
+            let worst = pass::run(
                 &records,
                 selection.force,
                 config.global.timeout,
@@ -78,7 +78,12 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 &clock::unix_now,
                 Some(lock),
                 &mut notices::Notices::default(),
-            )
+            );
+            // The process ends here: taking the kept-alive connection, its TLS state and the
+            // agent apart first would only cost time (~20,000 instructions, half a per cent of
+            // an update); the kernel closes the socket.
+            std::mem::forget(transport);
+            worst
         }
         Command::Run => {
             let signals = daemon::take_signals()?;
