@@ -226,11 +226,17 @@ struct Parser<'a> {
     sections: Vec<Section>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
-    /// Where each named section and each option is: looking them up in lists would make a
-    /// large file cost the square of its size.
+    /// Where each named section is: looking them up in a list would make a large file cost
+    /// the square of its size.
     named: HashMap<String, usize>,
-    options: HashMap<(usize, String), usize>,
+    /// Where each option is, for each section of at least [`INDEXED_FROM`] options, for the
+    /// same reason. A smaller section (every real one) is searched in order, which costs less
+    /// than hashing the name and keeping a copy of it: a tenth of a 1,000-record config load.
+    options: HashMap<usize, HashMap<String, usize>>,
 }
+
+/// How many options make a section's option names worth an index.
+const INDEXED_FROM: usize = 32;
 
 impl Parser<'_> {
     /// The byte at `index`; past the end is the string's end, a 0.
@@ -526,13 +532,24 @@ impl Parser<'_> {
         let value = self.argument()?;
         self.end_of_statement()?;
         let index = self.current.expect("checked before the keyword was taken");
-        let key = (index, ascii(name));
-        let at = self.options.get(&key).copied();
+        let name = ascii(name);
         let section = &mut self.sections[index];
+        let at = match self.options.get(&index) {
+            Some(positions) => positions.get(&name).copied(),
+            None => section.options.iter().position(|entry| entry.name == name),
+        };
         let before = section.options.len();
-        assign(section, at, key.1.clone(), value.text, line);
+        assign(section, at, name, value.text, line);
         if section.options.len() > before {
-            self.options.insert(key, before);
+            if let Some(positions) = self.options.get_mut(&index) {
+                positions.insert(section.options[before].name.clone(), before);
+            } else if section.options.len() >= INDEXED_FROM {
+                let positions = section.options.iter().enumerate();
+                let positions = positions
+                    .map(|(at, entry)| (entry.name.clone(), at))
+                    .collect();
+                self.options.insert(index, positions);
+            }
         }
         Ok(())
     }
@@ -972,6 +989,33 @@ c record 'b'; o x 'y'         # two statements on one line, abbreviated keywords
         let sections = parsed("config t\nlist x a\noption y b\nlist x c\n");
         assert_eq!(option_names(&sections[0]), ["x", "y"]);
         assert_eq!(sections[0].options[0].line, 4);
+    }
+
+    #[test]
+    fn a_large_section_finds_its_options_as_a_small_one_does() {
+        // Past INDEXED_FROM options a section's names are looked up in an index: options
+        // named again before and after that point must land where a small section puts them.
+        let count = INDEXED_FROM + 8;
+        let mut text = String::from("config t\n");
+        for n in 0..count {
+            text.push_str(&format!("option o{n} v{n}\n"));
+            if n == INDEXED_FROM {
+                text.push_str("option o3 early\nlist o5 x\n");
+            }
+        }
+        text.push_str(&format!(
+            "option o3 late\nlist o5 y\noption o{} last\n",
+            count - 1
+        ));
+        let sections = parsed(&text);
+        let names: Vec<String> = (0..count).map(|n| format!("o{n}")).collect();
+        assert_eq!(option_names(&sections[0]), names);
+        assert_eq!(value_of(&text, "o3"), Some(single("late")));
+        assert_eq!(value_of(&text, "o5"), Some(list(&["v5", "x", "y"])));
+        assert_eq!(
+            value_of(&text, &format!("o{}", count - 1)),
+            Some(single("last"))
+        );
     }
 
     #[test]
