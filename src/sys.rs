@@ -515,13 +515,15 @@ extern "C" fn pthread_setname_np(
     thread: libc::pthread_t,
     name: *const libc::c_char,
 ) -> libc::c_int {
+    // The kernel's TASK_COMM_LEN (libc has no constant for it): a name and its NUL.
+    const NAME_BYTES: usize = 16;
     // SAFETY: the caller passes a NUL-terminated name, as the function's contract requires;
-    // `strnlen` reads at most 16 bytes of it.
-    if unsafe { libc::strnlen(name, 16) } > 15 {
+    // `strnlen` reads at most NAME_BYTES of it.
+    if unsafe { libc::strnlen(name, NAME_BYTES) } >= NAME_BYTES {
         return libc::ERANGE;
     }
-    // SAFETY: `pthread_self` has no preconditions; `prctl(PR_SET_NAME)` copies at most 16
-    // bytes from `name`, which was just found NUL-terminated within them.
+    // SAFETY: `pthread_self` has no preconditions; `prctl(PR_SET_NAME)` copies at most
+    // NAME_BYTES from `name`, which was just found NUL-terminated within them.
     unsafe {
         if thread != libc::pthread_self() {
             return libc::ENOTSUP;

@@ -534,21 +534,21 @@ impl Parser<'_> {
         let index = self.current.expect("checked before the keyword was taken");
         let name = ascii(name);
         let section = &mut self.sections[index];
-        let at = match self.options.get(&index) {
-            Some(positions) => positions.get(&name).copied(),
-            None => section.options.iter().position(|entry| entry.name == name),
+        // A section has an index from the moment it reached INDEXED_FROM options: options are
+        // never taken away, so its size says which way to look.
+        let at = if section.options.len() < INDEXED_FROM {
+            section.options.iter().position(|entry| entry.name == name)
+        } else {
+            self.options
+                .get(&index)
+                .and_then(|positions| positions.get(&name).copied())
         };
-        let before = section.options.len();
         assign(section, at, name, value.text, line);
-        if section.options.len() > before {
-            if let Some(positions) = self.options.get_mut(&index) {
-                positions.insert(section.options[before].name.clone(), before);
-            } else if section.options.len() >= INDEXED_FROM {
-                let positions = section.options.iter().enumerate();
-                let positions = positions
-                    .map(|(at, entry)| (entry.name.clone(), at))
-                    .collect();
-                self.options.insert(index, positions);
+        if section.options.len() >= INDEXED_FROM {
+            // All of them when the section just reached the size, later only a new one.
+            let positions = self.options.entry(index).or_default();
+            for (at, entry) in section.options.iter().enumerate().skip(positions.len()) {
+                positions.insert(entry.name.clone(), at);
             }
         }
         Ok(())
