@@ -11,8 +11,9 @@
 #                           looks first (`python3 -m ziglang`), whatever zig is installed
 #   router_build TRIPLE TARGET_DIR [CARGO ARGS...]
 #                           a release build with the shipped packages' settings (the header of
-#                           scripts/build-packages says what each is for), from the current
-#                           directory, whatever Cargo.toml's release profile says; not stripped
+#                           scripts/build-packages says what each is for) and the hot text
+#                           layout (scripts/lib/hot-text.ld), from the current directory,
+#                           whatever Cargo.toml's release profile says; not stripped
 #   router_strip IN OUT     the shipped copy of a binary: no symbols, no .pdr (MIPS), no .comment
 
 APT_UPDATED=
@@ -67,6 +68,15 @@ router_build() {
     local rustflags="-C link-self-contained=no -Zunstable-options -Cpanic=immediate-abort"
     rustflags+=" -Cforce-unwind-tables=no -Zlocation-detail=none -Zfmt-debug=shallow"
     case "$triple" in mips*) rustflags+=" -C relocation-model=static" ;; esac
+    # The functions an update runs, side by side at the start of .text (scripts/hot-text says
+    # why). Linked from a path that names its content: cargo relinks when its flags change,
+    # not when a file they name does.
+    local hot_text=scripts/lib/hot-text.ld sum
+    [ -f "$hot_text" ] || die "no $hot_text in $PWD"
+    sum=$(sha256sum "$hot_text" | cut -c1-16)
+    mkdir -p "$target_dir"
+    cp "$hot_text" "$target_dir/hot-text-$sum.ld"
+    rustflags+=" -C link-arg=-Wl,-T,$(cd "$target_dir" && pwd)/hot-text-$sum.ld"
     # cargo does not see which zig compiled the C code and linked musl in: a build made with
     # another zig is started afresh, or an unchanged binary would keep the other musl.
     local zig_stamp=$target_dir/$triple/zig-version
