@@ -1,6 +1,7 @@
 //! What `status` and `check` print, for people and (with `-j`) for scripts. Neither ever
 //! includes a password: they are built from the state and the non-secret record fields.
 
+use std::fmt::{self, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -98,45 +99,61 @@ pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> St
     if json {
         return serde_json::to_string_pretty(&report).expect("status serialises");
     }
-    report
-        .records
-        .iter()
-        .map(|status| {
-            let published = status.published.map_or("-".to_string(), |a| a.to_string());
-            let mut line = format!(
-                "{} {} {} {}: {}",
-                status.name, status.hostname, status.family, status.method, published
-            );
-            if !status.enabled {
-                line.push_str(", disabled");
-            }
-            match (status.last_result, status.last_attempt) {
-                (Some(result), Some(when)) => line.push_str(&format!(
-                    ", last result {} at {}",
-                    result.name(),
-                    format_utc(when)
-                )),
-                _ => line.push_str(", never attempted"),
-            }
-            if let Some(message) = &status.last_message {
-                line.push_str(&format!(" ({message})"));
-            }
-            if status.failures > 0 {
-                line.push_str(&format!(", {} consecutive failure(s)", status.failures));
-            }
-            if status.refresh_pending {
-                line.push_str(", zone refresh pending");
-            }
-            if let Some(next) = status.next_attempt {
-                line.push_str(&format!(", no attempt before {}", format_utc(next)));
-            }
-            if status.enabled {
-                line.push_str(&format!("; next: {}", status.next_action_why));
-            }
-            line
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    // One string written in place: a string per line, grown piece by piece and then joined,
+    // was a third of the instructions of `status` with 1,000 records.
+    let mut text = String::new();
+    for status in &report.records {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        status
+            .write_line(&mut text)
+            .expect("a String takes any text");
+    }
+    text
+}
+
+impl RecordStatus<'_> {
+    /// `home home.example.com ipv4 dynhost: 192.0.2.1, last result good at ...; next: ...`
+    fn write_line(&self, out: &mut String) -> fmt::Result {
+        write!(
+            out,
+            "{} {} {} {}: ",
+            self.name, self.hostname, self.family, self.method
+        )?;
+        match self.published {
+            Some(address) => write!(out, "{address}")?,
+            None => out.push('-'),
+        }
+        if !self.enabled {
+            out.push_str(", disabled");
+        }
+        match (self.last_result, self.last_attempt) {
+            (Some(result), Some(when)) => write!(
+                out,
+                ", last result {} at {}",
+                result.name(),
+                format_utc(when)
+            )?,
+            _ => out.push_str(", never attempted"),
+        }
+        if let Some(message) = &self.last_message {
+            write!(out, " ({message})")?;
+        }
+        if self.failures > 0 {
+            write!(out, ", {} consecutive failure(s)", self.failures)?;
+        }
+        if self.refresh_pending {
+            out.push_str(", zone refresh pending");
+        }
+        if let Some(next) = self.next_attempt {
+            write!(out, ", no attempt before {}", format_utc(next))?;
+        }
+        if self.enabled {
+            write!(out, "; next: {}", self.next_action_why)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]

@@ -284,6 +284,18 @@ impl Parser<'_> {
         self.pos += 1;
     }
 
+    /// `addc` for each byte up to the first that `stops` or the string's end: what libuci does
+    /// a byte at a time, one copy (`target` is never past `pos`, so it is a memmove).
+    fn addc_until(&mut self, target: &mut usize, stops: impl Fn(u8) -> bool) {
+        let run = self.buf[self.pos..]
+            .iter()
+            .take_while(|&&byte| byte != 0 && !stops(byte))
+            .count();
+        self.buf.copy_within(self.pos..self.pos + run, *target);
+        *target += run;
+        self.pos += run;
+    }
+
     /// `uci_parse_line`: the statements of one line, split by `;`.
     fn statements(&mut self) -> Result<(), SyntaxError> {
         self.skip_whitespace();
@@ -382,7 +394,9 @@ impl Parser<'_> {
                         self.addc(target);
                     }
                 }
-                _ => self.addc(target),
+                _ => self.addc_until(target, |byte| {
+                    matches!(byte, b'\'' | b'"' | b'#' | b';' | b'\\') || is_space(byte)
+                }),
             }
             if self.cur() == 0 || is_space(self.cur()) {
                 break;
@@ -422,7 +436,7 @@ impl Parser<'_> {
                     return Ok(());
                 }
                 0 => self.more(line, "a ' quote is never closed")?,
-                _ => self.addc(target),
+                _ => self.addc_until(target, |byte| byte == b'\''),
             }
         }
     }
@@ -442,7 +456,7 @@ impl Parser<'_> {
                         self.addc(target);
                     }
                 }
-                _ => self.addc(target),
+                _ => self.addc_until(target, |byte| matches!(byte, b'"' | b'\\')),
             }
         }
     }
