@@ -1047,7 +1047,7 @@ impl<'a> Options<'a> {
     }
 
     /// `known` is in pieces: joining the lists for each record made the allocator map and
-    /// unmap memory for each of them (`status` of 1,000 records: 109 of its 130 mappings).
+    /// unmap memory for each of them (`status` of 1,000 records: 109 of its 249 mappings).
     fn unknown(&self, known: &[&[&str]]) -> Vec<Warning> {
         self.section
             .iter()
