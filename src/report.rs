@@ -86,34 +86,7 @@ impl<'a> RecordStatus<'a> {
             next_action_why,
         }
     }
-}
 
-pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> String {
-    let key = state_dir.fingerprint_key();
-    let records = config
-        .records
-        .iter()
-        .map(|record| RecordStatus::new(record, state_dir.load(record), &key, now))
-        .collect();
-    let report = StatusReport { records };
-    if json {
-        return serde_json::to_string_pretty(&report).expect("status serialises");
-    }
-    // One string written in place: a string per line, grown piece by piece and then joined,
-    // took several allocations a record, which 1,000 records make felt.
-    let mut text = String::new();
-    for status in &report.records {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        status
-            .write_line(&mut text)
-            .expect("a String takes any text");
-    }
-    text
-}
-
-impl RecordStatus<'_> {
     /// `home home.example.com ipv4 dynhost: 192.0.2.1, last result good at ...; next: ...`
     fn write_line(&self, out: &mut String) -> fmt::Result {
         write!(
@@ -154,6 +127,31 @@ impl RecordStatus<'_> {
         }
         Ok(())
     }
+}
+
+pub fn status(config: &Config, state_dir: &StateDir, now: u64, json: bool) -> String {
+    let key = state_dir.fingerprint_key();
+    let records = config
+        .records
+        .iter()
+        .map(|record| RecordStatus::new(record, state_dir.load(record), &key, now))
+        .collect();
+    let report = StatusReport { records };
+    if json {
+        return serde_json::to_string_pretty(&report).expect("status serialises");
+    }
+    // One string written in place: a string per line, grown piece by piece and then joined,
+    // took several allocations a record, which 1,000 records make felt.
+    let mut text = String::new();
+    for status in &report.records {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        status
+            .write_line(&mut text)
+            .expect("a String takes any text");
+    }
+    text
 }
 
 #[derive(Serialize)]
