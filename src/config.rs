@@ -1,5 +1,6 @@
 //! The validated configuration: what `/etc/config/dynhost` means once every value was checked.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
@@ -345,7 +346,7 @@ impl Config {
 
     /// Parses and validates config text; `path` only names the file in messages.
     pub fn parse(path: &Path, text: impl AsRef<[u8]>) -> Result<Config, Error> {
-        let (config, warnings) = interpret(&sections(path, text)?)?;
+        let (config, warnings) = interpret(&sections(path, text.as_ref())?)?;
         for warning in warnings {
             log::warn!("{}:{}: {}", path.display(), warning.line, warning.message);
         }
@@ -376,12 +377,13 @@ impl Config {
 /// The global section alone, for `api-credential`, which runs while records may still miss
 /// the key it asks for; the defaults when there is no file.
 pub fn load_global(path: &Path) -> Result<Global, Error> {
-    let sections = match read(path) {
+    let text = match read(path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Vec::new()
         }
-        text => sections(path, text?)?,
+        text => text?,
     };
+    let sections = sections(path, &text)?;
     let section = sections.iter().find(|s| s.section_type == GLOBAL_TYPE);
     global(&Options::new(section, GLOBAL_TYPE, 0))
 }
@@ -420,7 +422,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(text)
 }
 
-fn sections(path: &Path, text: impl AsRef<[u8]>) -> Result<Vec<Section>, Error> {
+fn sections<'a>(path: &Path, text: &'a [u8]) -> Result<Vec<Section<'a>>, Error> {
     uci::parse(text).map_err(|error| Error::ConfigSyntax {
         path: path.to_path_buf(),
         line: error.line,
@@ -449,7 +451,7 @@ fn interpret(sections: &[Section]) -> Result<(Config, Vec<Warning>), Error> {
     let mut records = Vec::new();
     let mut global_seen = false;
     for section in sections {
-        match section.section_type.as_str() {
+        match &*section.section_type {
             RECORD_TYPE => {
                 let options = Options::new(Some(section), RECORD_TYPE, records.len());
                 records.push(record(&options, &global, &mut warnings)?);
@@ -534,7 +536,7 @@ fn record(
         None => read(options),
     };
     Ok(Record {
-        name: options.label.clone(),
+        name: options.label.to_string(),
         enabled: options.boolean("enabled", true)?,
         username: dynhost(username)?,
         password: Secret::new(dynhost(password)?),
@@ -937,16 +939,17 @@ fn check_unique_hostnames(records: &[Record]) -> Result<(), Error> {
 
 /// The options of one section, or of none, which gives every default.
 struct Options<'a> {
-    section: Option<&'a Section>,
+    section: Option<&'a Section<'a>>,
     /// The section name, or `@type[N]` as `uci` names an anonymous section.
-    label: String,
+    label: Cow<'a, str>,
 }
 
 impl<'a> Options<'a> {
-    fn new(section: Option<&'a Section>, section_type: &str, index: usize) -> Self {
-        let label = section
-            .and_then(|section| section.name.clone())
-            .unwrap_or_else(|| format!("@{section_type}[{index}]"));
+    fn new(section: Option<&'a Section<'a>>, section_type: &str, index: usize) -> Self {
+        let label = match section.and_then(|section| section.name.as_deref()) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("@{section_type}[{index}]")),
+        };
         Options { section, label }
     }
 
@@ -954,7 +957,7 @@ impl<'a> Options<'a> {
         Error::config_value(&self.label, option, message)
     }
 
-    fn entry(&self, option: &str) -> Option<&'a uci::Entry> {
+    fn entry(&self, option: &str) -> Option<&'a uci::Entry<'a>> {
         self.section.and_then(|section| section.option(option))
     }
 
@@ -1052,11 +1055,7 @@ impl<'a> Options<'a> {
         self.section
             .iter()
             .flat_map(|section| &section.options)
-            .filter(|entry| {
-                !known
-                    .iter()
-                    .any(|names| names.contains(&entry.name.as_str()))
-            })
+            .filter(|entry| !known.iter().any(|names| names.contains(&&*entry.name)))
             .map(|entry| Warning {
                 line: entry.line,
                 message: format!(

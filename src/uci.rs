@@ -15,44 +15,49 @@
 //! one to what came before; a file read differently here than there would be worse than a
 //! refusal. It knows nothing about what the sections mean.
 //!
+//! Names and values borrow from the file's text wherever they are written in it as they read
+//! (unquoted, or quoted without escapes): a copy of each would be most of the cost of loading a
+//! large config.
+//!
 //! `tests/uci_libuci.rs` compares it with the real `uci show` on thousands of files.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
-pub struct Section {
+pub struct Section<'a> {
     /// Printable ASCII.
-    pub section_type: String,
+    pub section_type: Cow<'a, str>,
     /// `None` for an anonymous section (`config type` or `config type ''`).
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// Where the section was first opened, 1-based.
     pub line: usize,
     /// In the order `uci show` lists them.
-    pub options: Vec<Entry>,
+    pub options: Vec<Entry<'a>>,
 }
 
 /// One `option` or `list` of a section.
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub name: String,
-    pub value: Value,
+pub struct Entry<'a> {
+    pub name: Cow<'a, str>,
+    pub value: Value<'a>,
     /// Where the value was last assigned, 1-based.
     pub line: usize,
 }
 
 /// Bytes as the file holds them, after unquoting: never NUL, possibly not UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// Never empty: an empty `option` changes nothing.
-    Single(Vec<u8>),
+    Single(Cow<'a, [u8]>),
     /// Never empty, though an item can be.
-    List(Vec<Vec<u8>>),
+    List(Vec<Cow<'a, [u8]>>),
 }
 
 /// Lines say where the text was written, not what it means: equality ignores them, so a file
 /// and its export compare equal.
-impl PartialEq for Section {
+impl PartialEq for Section<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.section_type == other.section_type
             && self.name == other.name
@@ -60,26 +65,26 @@ impl PartialEq for Section {
     }
 }
 
-impl Eq for Section {}
+impl Eq for Section<'_> {}
 
 /// Like [`Section`], equality ignores the line.
-impl PartialEq for Entry {
+impl PartialEq for Entry<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name && self.value == other.value
     }
 }
 
-impl Eq for Entry {}
+impl Eq for Entry<'_> {}
 
-impl Section {
-    pub fn option(&self, name: &str) -> Option<&Entry> {
+impl<'a> Section<'a> {
+    pub fn option(&self, name: &str) -> Option<&Entry<'a>> {
         self.options.iter().find(|entry| entry.name == name)
     }
 
     /// `uci_set` while parsing: an empty value is no change (the parser's pointer is never a
     /// complete lookup, so nothing is deleted), and a new value takes the old one's place,
     /// `at`, where the option is if it is there.
-    fn set(&mut self, at: Option<usize>, name: String, value: Vec<u8>, line: usize) {
+    fn set(&mut self, at: Option<usize>, name: Cow<'a, str>, value: Cow<'a, [u8]>, line: usize) {
         if value.is_empty() {
             return;
         }
@@ -97,7 +102,7 @@ impl Section {
     }
 
     /// `uci_add_list` grows a list, or turns a string into a list in the string's place.
-    fn append(&mut self, at: Option<usize>, name: String, item: Vec<u8>, line: usize) {
+    fn append(&mut self, at: Option<usize>, name: Cow<'a, str>, item: Cow<'a, [u8]>, line: usize) {
         let Some(index) = at else {
             self.options.push(Entry {
                 name,
@@ -169,11 +174,11 @@ fn ends_keyword(byte: u8) -> bool {
 }
 
 /// Reads a whole file. Any error refuses the whole file, as `uci` does in strict mode.
-pub fn parse(text: impl AsRef<[u8]>) -> Result<Vec<Section>, SyntaxError> {
+pub fn parse<T: AsRef<[u8]> + ?Sized>(text: &T) -> Result<Vec<Section<'_>>, SyntaxError> {
     parse_bytes(text.as_ref())
 }
 
-fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
+fn parse_bytes(text: &[u8]) -> Result<Vec<Section<'_>>, SyntaxError> {
     if let Some(index) = text.iter().position(|&byte| byte == 0) {
         let line = 1 + text[..index].iter().filter(|&&byte| byte == b'\n').count();
         return Err(SyntaxError::new(
@@ -182,7 +187,9 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
         ));
     }
     let mut parser = Parser {
+        text,
         input: text,
+        origin: 0,
         buf: Vec::new(),
         pos: 0,
         line: 0,
@@ -199,10 +206,10 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section>, SyntaxError> {
     Ok(parser.sections)
 }
 
-struct Argument {
+struct Argument<'a> {
     /// Where the argument starts; quoted text can carry it over more lines.
     line: usize,
-    text: Vec<u8>,
+    text: Cow<'a, [u8]>,
 }
 
 #[derive(Clone, Copy)]
@@ -217,28 +224,35 @@ enum Keyword {
 /// quote or a trailing backslash is open, and is rewritten in place as arguments are unquoted
 /// (each argument is copied down to where it started, then ended with a 0).
 struct Parser<'a> {
+    /// The whole file, which arguments borrow from.
+    text: &'a [u8],
     /// What is left to read.
     input: &'a [u8],
+    /// Where in `text` the line in `buf` starts.
+    origin: usize,
     buf: Vec<u8>,
     pos: usize,
     /// The line the end of `buf` is on, 1-based.
     line: usize,
-    sections: Vec<Section>,
+    sections: Vec<Section<'a>>,
     /// Index in `sections` of the section that `option` and `list` add to.
     current: Option<usize>,
     /// Where each named section is: looking them up in a list would make a large file cost
     /// the square of its size.
-    named: HashMap<String, usize>,
+    named: HashMap<Cow<'a, str>, usize>,
     /// Where each option is, for each section of at least [`INDEXED_FROM`] options, for the
     /// same reason. A smaller section (every real one) is searched in order, which costs less
     /// than hashing the name and keeping a copy of it: a tenth of a 1,000-record config load.
-    options: HashMap<usize, HashMap<String, usize>>,
+    options: HashMap<usize, HashMap<Cow<'a, str>, usize>>,
 }
+
+/// [`Section::set`] or [`Section::append`]: what `option` or `list` does with a value.
+type Assign<'a> = fn(&mut Section<'a>, Option<usize>, Cow<'a, str>, Cow<'a, [u8]>, usize);
 
 /// How many options make a section's option names worth an index.
 const INDEXED_FROM: usize = 32;
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// The byte at `index`; past the end is the string's end, a 0.
     fn at(&self, index: usize) -> u8 {
         self.buf.get(index).copied().unwrap_or(0)
@@ -260,6 +274,9 @@ impl Parser<'_> {
         self.buf.truncate(offset);
         if self.input.is_empty() {
             return;
+        }
+        if offset == 0 {
+            self.origin = self.text.len() - self.input.len();
         }
         let end = self
             .input
@@ -352,7 +369,7 @@ impl Parser<'_> {
 
     /// `next_arg`: one argument, made of adjacent bare, single-quoted and double-quoted pieces;
     /// empty when the statement has ended.
-    fn argument(&mut self) -> Result<Argument, SyntaxError> {
+    fn argument(&mut self) -> Result<Argument<'a>, SyntaxError> {
         self.skip_whitespace();
         let line = self.line;
         let start = self.pos;
@@ -361,15 +378,28 @@ impl Parser<'_> {
             self.pos += 1;
             return Ok(Argument {
                 line,
-                text: Vec::new(),
+                text: Cow::Borrowed(&[]),
             });
         }
+        let quoted = matches!(self.cur(), b'\'' | b'"');
         let mut target = start;
         self.word(&mut target)?;
         Ok(Argument {
             line,
-            text: self.buf[start..target].to_vec(),
+            text: self.as_written(start + usize::from(quoted), start..target),
         })
+    }
+
+    /// The unquoted bytes `buf[unquoted]`, borrowed from the file where it holds them at
+    /// `written` in the line (where they are when the argument is one piece, on one line, with
+    /// no escapes), else copied.
+    fn as_written(&self, written: usize, unquoted: std::ops::Range<usize>) -> Cow<'a, [u8]> {
+        let bytes = &self.buf[unquoted];
+        let at = self.origin + written;
+        match self.text.get(at..at + bytes.len()) {
+            Some(original) if original == bytes => Cow::Borrowed(original),
+            _ => Cow::Owned(bytes.to_vec()),
+        }
     }
 
     /// `parse_str`.
@@ -519,7 +549,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn open(&mut self, line: usize, section_type: String, name: Option<String>) {
+    fn open(&mut self, line: usize, section_type: Cow<'a, str>, name: Option<Cow<'a, str>>) {
         if let Some(name) = &name {
             self.named.insert(name.clone(), self.sections.len());
         }
@@ -532,11 +562,7 @@ impl Parser<'_> {
         self.current = Some(self.sections.len() - 1);
     }
 
-    fn option(
-        &mut self,
-        line: usize,
-        assign: fn(&mut Section, Option<usize>, String, Vec<u8>, usize),
-    ) -> Result<(), SyntaxError> {
+    fn option(&mut self, line: usize, assign: Assign<'a>) -> Result<(), SyntaxError> {
         let name = self.required(
             line,
             is_name_bytes,
@@ -586,7 +612,7 @@ impl Parser<'_> {
         valid: fn(&[u8]) -> bool,
         missing: &str,
         invalid: &str,
-    ) -> Result<Vec<u8>, SyntaxError> {
+    ) -> Result<Cow<'a, [u8]>, SyntaxError> {
         let argument = self.argument()?;
         if argument.text.is_empty() {
             return Err(SyntaxError::new(line, missing));
@@ -599,8 +625,13 @@ impl Parser<'_> {
 }
 
 /// Names and types were checked to be ASCII.
-fn ascii(text: Vec<u8>) -> String {
-    String::from_utf8(text).expect("checked to be ASCII")
+fn ascii(text: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(bytes) => {
+            Cow::Borrowed(std::str::from_utf8(bytes).expect("checked to be ASCII"))
+        }
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).expect("checked to be ASCII")),
+    }
 }
 
 /// Writes the `uci export` form: every value single-quoted, a tab before each option, an empty
@@ -662,36 +693,36 @@ fn type_word(section_type: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn single(text: &str) -> Value {
-        Value::Single(text.as_bytes().to_vec())
+    fn single(text: &str) -> Value<'_> {
+        Value::Single(text.as_bytes().into())
     }
 
-    fn list(items: &[&str]) -> Value {
-        Value::List(items.iter().map(|item| item.as_bytes().to_vec()).collect())
+    fn list<'a>(items: &[&'a str]) -> Value<'a> {
+        Value::List(items.iter().map(|item| item.as_bytes().into()).collect())
     }
 
-    fn parsed(text: &str) -> Vec<Section> {
+    fn parsed(text: &str) -> Vec<Section<'_>> {
         parse(text).unwrap_or_else(|error| panic!("{text:?} refused: {error:?}"))
     }
 
     /// The value of `option` in the only section of `text`.
-    fn value_of(text: &str, option: &str) -> Option<Value> {
+    fn value_of(text: &str, option: &str) -> Option<Value<'static>> {
         let sections = parsed(text);
         assert_eq!(sections.len(), 1, "{sections:?}");
-        sections[0].option(option).map(|entry| entry.value.clone())
+        let owned = |bytes: &Cow<[u8]>| Cow::Owned(bytes.to_vec());
+        sections[0].option(option).map(|entry| match &entry.value {
+            Value::Single(value) => Value::Single(owned(value)),
+            Value::List(items) => Value::List(items.iter().map(owned).collect()),
+        })
     }
 
     /// The value of `option x` written as `raw` in a section.
-    fn raw_value(raw: &str) -> Option<Value> {
+    fn raw_value(raw: &str) -> Option<Value<'static>> {
         value_of(&format!("config t\noption x {raw}\n"), "x")
     }
 
-    fn option_names(section: &Section) -> Vec<&str> {
-        section
-            .options
-            .iter()
-            .map(|entry| entry.name.as_str())
-            .collect()
+    fn option_names<'a>(section: &'a Section) -> Vec<&'a str> {
+        section.options.iter().map(|entry| &*entry.name).collect()
     }
 
     fn error_line(text: &str) -> usize {
@@ -920,6 +951,36 @@ c record 'b'; o x 'y'         # two statements on one line, abbreviated keywords
     fn adjacent_pieces_concatenate() {
         assert_eq!(raw_value(r#"'abc'"def"ghi"#), Some(single("abcdefghi")));
         assert_eq!(raw_value(r#"a'b c'"d e"f"#), Some(single("ab cd ef")));
+    }
+
+    /// What is written as it reads is borrowed from the text; anything unquoted or joined
+    /// differently is a copy, and reads the same.
+    #[test]
+    fn values_written_as_they_read_are_borrowed() {
+        let text = "config t 'n'\noption plain abc\noption single 'a b'\noption double \"c d\"\n\
+                    option escaped a\\bc\noption pieces 'a'b\noption joined 'x\ny'\n\
+                    option continued ab\\\ncd\n";
+        let sections = parsed(text);
+        let borrowed = |option: &str| match &sections[0].option(option).unwrap().value {
+            Value::Single(Cow::Borrowed(bytes)) => Some(String::from_utf8(bytes.to_vec()).unwrap()),
+            Value::Single(Cow::Owned(_)) => None,
+            Value::List(_) => panic!("{option} is a list"),
+        };
+        assert_eq!(borrowed("plain").as_deref(), Some("abc"));
+        assert_eq!(borrowed("single").as_deref(), Some("a b"));
+        assert_eq!(borrowed("double").as_deref(), Some("c d"));
+        assert_eq!(borrowed("joined").as_deref(), Some("x\ny"));
+        assert_eq!(borrowed("escaped"), None);
+        assert_eq!(borrowed("pieces"), None);
+        assert_eq!(borrowed("continued"), None);
+        assert_eq!(sections[0].option("escaped").unwrap().value, single("abc"));
+        assert_eq!(sections[0].option("pieces").unwrap().value, single("ab"));
+        assert_eq!(
+            sections[0].option("continued").unwrap().value,
+            single("abcd")
+        );
+        assert!(matches!(sections[0].name, Some(Cow::Borrowed("n"))));
+        assert!(matches!(sections[0].section_type, Cow::Borrowed("t")));
     }
 
     #[test]
@@ -1166,11 +1227,11 @@ c record 'b'; o x 'y'         # two statements on one line, abbreviated keywords
             parse(b"# caf\xe9\nconfig t 'n'\noption x '\xe9\xff'\nlist y \xfe\n").unwrap();
         assert_eq!(
             sections[0].options[0].value,
-            Value::Single(b"\xe9\xff".to_vec())
+            Value::Single(b"\xe9\xff"[..].into())
         );
         assert_eq!(
             sections[0].options[1].value,
-            Value::List(vec![b"\xfe".to_vec()])
+            Value::List(vec![b"\xfe"[..].into()])
         );
         assert!(parse(b"config t\noption \xe9 x\n").is_err());
         assert!(parse(b"config \xe9\n").is_err());

@@ -85,16 +85,16 @@ fn show(sections: &[Section]) -> Vec<u8> {
     for section in sections {
         let index = seen.iter().filter(|&&t| t == section.section_type).count();
         seen.push(&section.section_type);
-        let reference = section
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("@{}[{index}]", section.section_type));
+        let reference = section.name.as_deref().map_or_else(
+            || format!("@{}[{index}]", section.section_type),
+            str::to_string,
+        );
         out.extend(format!("dynhost.{reference}={}\n", section.section_type).bytes());
         for entry in &section.options {
             out.extend(format!("dynhost.{reference}.{}=", entry.name).bytes());
             let values = match &entry.value {
-                Value::Single(value) => vec![value.as_slice()],
-                Value::List(items) => items.iter().map(Vec::as_slice).collect(),
+                Value::Single(value) => vec![&**value],
+                Value::List(items) => items.iter().map(|item| &**item).collect(),
             };
             let quoted: Vec<Vec<u8>> = values
                 .iter()

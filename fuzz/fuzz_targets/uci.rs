@@ -94,7 +94,7 @@ fn check_libuci_rules(data: &[u8], sections: &[Section]) {
         return;
     }
     for empty in [&b"\noption x ''\n"[..], b"\noption x\n"] {
-        if let Ok(again) = uci::parse([data, empty].concat()) {
+        if let Ok(again) = uci::parse(&[data, empty].concat()) {
             assert_eq!(again, sections, "an empty option changed the reading");
         }
     }
