@@ -23,6 +23,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// One `config` block, with every later block of the same name merged into it.
 #[derive(Debug, Clone)]
@@ -192,6 +193,8 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section<'_>>, SyntaxError> {
         text,
         input: text,
         origin: 0,
+        verbatim: 0,
+        copied: Copied::Nothing,
         buf: Vec::new(),
         pos: 0,
         line: 0,
@@ -206,6 +209,17 @@ fn parse_bytes(text: &[u8]) -> Result<Vec<Section<'_>>, SyntaxError> {
         parser.statements()?;
     }
     Ok(parser.sections)
+}
+
+/// Whether an argument can borrow from the text: what its unquoted bytes were before they
+/// were copied down.
+#[derive(Clone, PartialEq, Eq)]
+enum Copied {
+    Nothing,
+    /// One run, as read: the argument is `buf[run]` of the line as read.
+    Run(Range<usize>),
+    /// Pieces, or bytes that escapes left out, in between.
+    Pieces,
 }
 
 struct Argument<'a> {
@@ -232,6 +246,11 @@ struct Parser<'a> {
     input: &'a [u8],
     /// Where in `text` the line in `buf` starts.
     origin: usize,
+    /// How much of `buf` was read as `text` holds it from `origin` on: all of it until a
+    /// backslash joins the next line to a shortened one.
+    verbatim: usize,
+    /// Where the bytes unquoted so far for the current argument were in `buf` when read.
+    copied: Copied,
     buf: Vec<u8>,
     pos: usize,
     /// The line the end of `buf` is on, 1-based.
@@ -276,7 +295,10 @@ impl<'a> Parser<'a> {
 
     /// `uci_getln`: the next line, newline included, replaces whatever follows `offset`.
     fn getln(&mut self, offset: usize) {
+        // The next line follows in `text` only where the last one ended.
+        let follows = offset == self.buf.len() && offset == self.verbatim;
         self.buf.truncate(offset);
+        self.verbatim = self.verbatim.min(offset);
         if self.input.is_empty() {
             return;
         }
@@ -290,6 +312,9 @@ impl<'a> Parser<'a> {
             .map_or(self.input.len(), |newline| newline + 1);
         self.buf.extend_from_slice(&self.input[..end]);
         self.input = &self.input[end..];
+        if offset == 0 || follows {
+            self.verbatim = self.buf.len();
+        }
         self.line += 1;
     }
 
@@ -301,9 +326,21 @@ impl<'a> Parser<'a> {
 
     /// `addc`: copies the current byte down to the argument being unquoted.
     fn addc(&mut self, target: &mut usize) {
+        self.note_copy(1);
         self.buf[*target] = self.buf[self.pos];
         *target += 1;
         self.pos += 1;
+    }
+
+    /// Keeps `copied` up to date before `length` bytes at `pos` are copied down.
+    fn note_copy(&mut self, length: usize) {
+        let from = self.pos;
+        self.copied = match &self.copied {
+            _ if length == 0 => return,
+            Copied::Nothing => Copied::Run(from..from + length),
+            Copied::Run(run) if run.end == from => Copied::Run(run.start..from + length),
+            Copied::Run(_) | Copied::Pieces => Copied::Pieces,
+        };
     }
 
     /// `addc` for each byte up to the first that `stops` or the string's end: what libuci does
@@ -313,7 +350,11 @@ impl<'a> Parser<'a> {
             .iter()
             .take_while(|&&byte| byte != 0 && !stops(byte))
             .count();
-        self.buf.copy_within(self.pos..self.pos + run, *target);
+        self.note_copy(run);
+        // A bare word's first piece is where it is.
+        if *target != self.pos {
+            self.buf.copy_within(self.pos..self.pos + run, *target);
+        }
         *target += run;
         self.pos += run;
     }
@@ -386,24 +427,27 @@ impl<'a> Parser<'a> {
                 text: Cow::Borrowed(&[]),
             });
         }
-        let quoted = matches!(self.cur(), b'\'' | b'"');
+        self.copied = Copied::Nothing;
         let mut target = start;
         self.word(&mut target)?;
         Ok(Argument {
             line,
-            text: self.as_written(start + usize::from(quoted), start..target),
+            text: self.unquoted(start..target),
         })
     }
 
-    /// The unquoted bytes `buf[unquoted]`, borrowed from the file where it holds them at
-    /// `written` in the line (where they are when the argument is one piece, on one line, with
-    /// no escapes), else copied.
-    fn as_written(&self, written: usize, unquoted: std::ops::Range<usize>) -> Cow<'a, [u8]> {
-        let bytes = &self.buf[unquoted];
-        let at = self.origin + written;
-        match self.text.get(at..at + bytes.len()) {
-            Some(original) if original == bytes => Cow::Borrowed(original),
-            _ => Cow::Owned(bytes.to_vec()),
+    /// The argument unquoted into `buf[unquoted]`: borrowed from the text when it was one run
+    /// there (one piece, no escapes; a quote may span lines), else copied.
+    fn unquoted(&self, unquoted: Range<usize>) -> Cow<'a, [u8]> {
+        match &self.copied {
+            Copied::Nothing => Cow::Borrowed(&[]),
+            Copied::Run(run) if run.end <= self.verbatim => {
+                let written = &self.text[self.origin + run.start..self.origin + run.end];
+                // Tests and fuzzing hold the bookkeeping to what was copied.
+                debug_assert_eq!(written, &self.buf[unquoted]);
+                Cow::Borrowed(written)
+            }
+            Copied::Run(_) | Copied::Pieces => Cow::Owned(self.buf[unquoted].to_vec()),
         }
     }
 
