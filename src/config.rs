@@ -321,34 +321,37 @@ macro_rules! option_names {
                 }
             }
 
+            /// Lengths compared first, in place: most names differ in length, and the call
+            /// that a `match` made to compare each name's bytes cost more than the comparison.
             fn from_name(name: &str) -> Option<OptionName> {
-                match name {
-                    $($name => Some(OptionName::$option),)*
-                    _ => None,
-                }
+                $(if name.len() == $name.len() && name == $name {
+                    return Some(OptionName::$option);
+                })*
+                None
             }
         }
     };
 }
 
+// The records' usual options first: names are looked for in this order.
 option_names! {
-    CheckInterval = "check_interval",
-    Cacert = "cacert",
-    Timeout = "timeout",
-    Enabled = "enabled",
     Hostname = "hostname",
     Username = "username",
     Password = "password",
     Family = "family",
-    Interface = "interface",
     Source = "source",
+    Server = "server",
+    Enabled = "enabled",
+    Interface = "interface",
     Device = "device",
     CheckUrl = "check_url",
     Script = "script",
     Ipv6Suffix = "ipv6_suffix",
     PrefixInterface = "prefix_interface",
-    Server = "server",
+    Cacert = "cacert",
     Method = "method",
+    CheckInterval = "check_interval",
+    Timeout = "timeout",
     Zone = "zone",
     Endpoint = "endpoint",
     ApplicationKey = "application_key",
@@ -739,16 +742,17 @@ fn ttl(options: &Options) -> Result<Option<u32>, Error> {
 }
 
 pub(crate) fn is_fqdn(name: &str) -> bool {
-    let is_label = |label: &str| {
+    let is_label = |label: &[u8]| {
         (1..=63).contains(&label.len())
-            && !label.starts_with('-')
-            && !label.ends_with('-')
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
             && label
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+                .iter()
+                .all(|byte| byte.is_ascii_alphanumeric() || *byte == b'-')
     };
     let mut labels = 0;
-    let all_labels = name.split('.').all(|label| {
+    // Split as bytes: a `str` split by a character cost half of the whole check.
+    let all_labels = name.as_bytes().split(|&byte| byte == b'.').all(|label| {
         labels += 1;
         is_label(label)
     });
@@ -943,7 +947,7 @@ enum UrlTail {
 fn check_https_url(url: &str, tail: UrlTail, why: &str) -> Result<(), String> {
     let Some(rest) = url
         .strip_prefix("https://")
-        .filter(|_| !holds(url, |c| c.is_whitespace() || c.is_control()))
+        .filter(|_| !holds(url, is_space_or_control))
     else {
         return Err(format!(
             "{url:?} is refused: it must be an https:// URL with a host, {why}"
@@ -998,6 +1002,16 @@ fn holds(text: &str, refused: impl Fn(char) -> bool) -> bool {
         text.bytes().map(char::from).any(&refused)
     } else {
         text.chars().any(refused)
+    }
+}
+
+/// `char::is_whitespace` or `char::is_control`: in ASCII, a space and what comes before it,
+/// and DEL, without the call to Unicode's tables.
+fn is_space_or_control(character: char) -> bool {
+    if character.is_ascii() {
+        character <= ' ' || character == '\x7f'
+    } else {
+        character.is_whitespace() || character.is_control()
     }
 }
 

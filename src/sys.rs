@@ -443,14 +443,27 @@ pub fn interface_name(index: u32) -> io::Result<String> {
     })
 }
 
-/// `path` as the C string the file system calls take; a NUL byte in it is an error.
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+/// Calls `call` with `path` as the C string the file system calls take; a NUL byte in it is
+/// an error. A path that fits is written on the stack, as the standard library does: `status`
+/// opens a state file for each record, and allocating each name was half of opening it.
+fn with_c_path<T>(path: &Path, call: impl FnOnce(&CStr) -> io::Result<T>) -> io::Result<T> {
+    let bytes = path.as_os_str().as_bytes();
+    let mut on_stack = [0u8; 256];
+    let allocated;
+    let c_path = if bytes.len() < on_stack.len() {
+        on_stack[..bytes.len()].copy_from_slice(bytes);
+        CStr::from_bytes_with_nul(&on_stack[..=bytes.len()]).ok()
+    } else {
+        allocated = CString::new(bytes).ok();
+        allocated.as_deref()
+    };
+    let c_path = c_path.ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             "a path cannot contain a NUL byte",
         )
-    })
+    })?;
+    call(c_path)
 }
 
 /// Opens `path` with `flags` (`O_*`; `mode` is that of a file it creates), close-on-exec,
@@ -458,26 +471,27 @@ fn c_path(path: &Path) -> io::Result<CString> {
 /// an `fcntl` setting the flag again, for kernels older than 2.6.23, which no OpenWrt release
 /// runs. That is a system call saved for each state file read and written.
 pub fn open_file(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
-    let path = c_path(path)?;
     // What the C library's open() adds: without it a 32-bit target cannot open a file above
     // 2 GiB (the flag is 0 where it is the default).
     let flags = flags | libc::O_CLOEXEC | libc::O_LARGEFILE;
-    let fd = retry_interrupted(|| {
-        // SAFETY: `path` is a valid NUL-terminated string living across the call; the other
-        // arguments are integers, widened to the long that syscall() reads for each; the
-        // result is checked before use.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat,
-                libc::c_long::from(libc::AT_FDCWD),
-                path.as_ptr(),
-                libc::c_long::from(flags),
-                libc::c_ulong::from(mode),
-            )
-        };
-        libc::c_int::try_from(fd)
-            .map_err(|_| io::Error::other("openat returned no descriptor"))
-            .and_then(checked)
+    let fd = with_c_path(path, |path| {
+        retry_interrupted(|| {
+            // SAFETY: `path` is a valid NUL-terminated string living across the call; the other
+            // arguments are integers, widened to the long that syscall() reads for each; the
+            // result is checked before use.
+            let fd = unsafe {
+                libc::syscall(
+                    libc::SYS_openat,
+                    libc::c_long::from(libc::AT_FDCWD),
+                    path.as_ptr(),
+                    libc::c_long::from(flags),
+                    libc::c_ulong::from(mode),
+                )
+            };
+            libc::c_int::try_from(fd)
+                .map_err(|_| io::Error::other("openat returned no descriptor"))
+                .and_then(checked)
+        })
     })?;
     // SAFETY: `fd` was just returned by a successful openat and is owned by nothing else.
     Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
@@ -486,12 +500,13 @@ pub fn open_file(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io::Res
 /// The magic number of the file system holding `path` (`statfs`'s `f_type`, such as
 /// `libc::TMPFS_MAGIC`).
 pub fn filesystem_type(path: &Path) -> io::Result<u32> {
-    let path = c_path(path)?;
     // SAFETY: `statfs` is a plain C struct of integers, for which all-zero bytes are valid.
     let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `path` is a valid NUL-terminated string and `stat` a writable `statfs`, both
-    // living across the call.
-    checked(unsafe { libc::statfs(path.as_ptr(), &raw mut stat) })?;
+    with_c_path(path, |path| {
+        // SAFETY: `path` is a valid NUL-terminated string and `stat` a writable `statfs`,
+        // both living across the call.
+        checked(unsafe { libc::statfs(path.as_ptr(), &raw mut stat) })
+    })?;
     // The magic numbers are 32 bits; `f_type` is a signed or unsigned long, or 32 bits, by
     // target.
     Ok(stat.f_type as u32)
