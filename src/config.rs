@@ -8,7 +8,8 @@ use std::io::Read;
 use std::net::Ipv6Addr;
 use std::ops::RangeInclusive;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
@@ -122,7 +123,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Global {
     pub check_interval: Duration,
-    pub cacert: PathBuf,
+    pub cacert: Arc<Path>,
     /// Budget for one whole HTTP exchange, and for one run of a `script` source.
     pub timeout: Duration,
 }
@@ -268,7 +269,9 @@ pub struct Record {
     pub password: Secret,
     pub family: Family,
     /// The logical OpenWrt interface the record follows.
-    pub interface: String,
+    /// Most records share a default, which is not copied for each (nor `prefix_interface`,
+    /// `server` and `cacert`): 1,000 records made 4,000 copies.
+    pub interface: Cow<'static, str>,
     pub source: Source,
     /// An interface identifier (upper 64 bits zero): publish this host in the delegated prefix
     /// instead of the router's own address. Only for IPv6 with the ubus or netlink source.
@@ -276,11 +279,11 @@ pub struct Record {
     /// The LAN-side interface whose share of the delegated prefix holds the address: the host
     /// of `ipv6_suffix`, or the router's own address when the IPv6 interface has none (PPPoE's
     /// `wan_6`). With the netlink source and a suffix, its device is the default device.
-    pub prefix_interface: String,
+    pub prefix_interface: Cow<'static, str>,
     /// Base URL, always `https://`.
-    pub server: String,
+    pub server: Cow<'static, str>,
     /// The record's own CA bundle, or the global one.
-    pub cacert: PathBuf,
+    pub cacert: Arc<Path>,
     /// `Some` in api mode, where `username`, `password` and `server` are empty and unused.
     pub api: Option<Api>,
 }
@@ -556,10 +559,7 @@ fn global(options: &Options) -> Result<Global, Error> {
             DEFAULT_CHECK_INTERVAL_SECS,
             CHECK_INTERVAL_SECS,
         )?,
-        cacert: options
-            .text(OptionName::Cacert)?
-            .unwrap_or(DEFAULT_CACERT)
-            .into(),
+        cacert: Path::new(options.text(OptionName::Cacert)?.unwrap_or(DEFAULT_CACERT)).into(),
         timeout: options.seconds(OptionName::Timeout, DEFAULT_TIMEOUT_SECS, TIMEOUT_SECS)?,
     })
 }
@@ -612,38 +612,42 @@ fn record(
             }),
     );
     let api = api_mode.then(|| api(options, &hostname)).transpose()?;
-    let dynhost = |read: fn(&Options) -> Result<String, Error>| match api {
-        Some(_) => Ok(String::new()),
-        None => read(options),
-    };
+    // What api mode leaves empty.
+    fn dynhost<T: Default>(
+        api: &Option<Api>,
+        read: impl FnOnce() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match api {
+            Some(_) => Ok(T::default()),
+            None => read(),
+        }
+    }
     Ok(Record {
         name: options.label.to_string(),
         enabled: options.boolean(OptionName::Enabled, true)?,
-        username: dynhost(username)?,
-        password: Secret::new(dynhost(password)?),
+        username: dynhost(&api, || username(options))?,
+        password: Secret::new(dynhost(&api, || password(options))?),
         hostname,
         family,
         interface: interface(options, family)?,
         ipv6_suffix: ipv6_suffix(options, family, &source)?,
         prefix_interface: prefix_interface(options, family, &source, warnings)?,
         source,
-        server: dynhost(server)?,
+        server: dynhost(&api, || server(options))?,
         cacert: options
             .text(OptionName::Cacert)?
-            .map_or_else(|| global.cacert.clone(), PathBuf::from),
+            .map_or_else(|| global.cacert.clone(), |path| Path::new(path).into()),
         api,
     })
 }
 
-fn server(options: &Options) -> Result<String, Error> {
-    Ok(options
-        .https_url(
-            OptionName::Server,
-            "so that the password never travels in clear",
-            UrlTail::None,
-        )?
-        .unwrap_or(DEFAULT_SERVER)
-        .to_string())
+fn server(options: &Options) -> Result<Cow<'static, str>, Error> {
+    let server = options.https_url(
+        OptionName::Server,
+        "so that the password never travels in clear",
+        UrlTail::None,
+    )?;
+    Ok(server.map_or(Cow::Borrowed(DEFAULT_SERVER), |url| url.to_string().into()))
 }
 
 /// In api mode the host name may also be a wildcard, `*.` and a fully qualified name.
@@ -795,7 +799,7 @@ fn family(options: &Options) -> Result<Family, Error> {
     }
 }
 
-fn interface(options: &Options, family: Family) -> Result<String, Error> {
+fn interface(options: &Options, family: Family) -> Result<Cow<'static, str>, Error> {
     let default = match family {
         Family::Ipv4 => DEFAULT_IPV4_INTERFACE,
         Family::Ipv6 => DEFAULT_IPV6_INTERFACE,
@@ -809,7 +813,7 @@ fn prefix_interface(
     family: Family,
     source: &Source,
     warnings: &mut Vec<Warning>,
-) -> Result<String, Error> {
+) -> Result<Cow<'static, str>, Error> {
     const OPTION: OptionName = OptionName::PrefixInterface;
     let name = interface_name(options, OPTION, "lan")?;
     let read = family == Family::Ipv6 && matches!(source, Source::Ubus | Source::Netlink { .. });
@@ -827,10 +831,14 @@ fn prefix_interface(
 }
 
 /// An OpenWrt logical interface's name (a UCI section name), `default` when not set.
-fn interface_name(options: &Options, option: OptionName, default: &str) -> Result<String, Error> {
+fn interface_name(
+    options: &Options,
+    option: OptionName,
+    default: &'static str,
+) -> Result<Cow<'static, str>, Error> {
     match options.text(option)? {
-        None => Ok(default.to_string()),
-        Some(interface) if uci::is_name(interface) => Ok(interface.to_string()),
+        None => Ok(Cow::Borrowed(default)),
+        Some(interface) if uci::is_name(interface) => Ok(interface.to_string().into()),
         Some(interface) => Err(options.invalid(
             option,
             format!("{interface:?} is not an interface name: only letters, digits and _"),
@@ -1202,6 +1210,7 @@ impl<'a> Options<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     const PASSWORD: &str = "hunter2-Secret";
     const HOME: &str = "config record 'home'
@@ -1301,7 +1310,7 @@ mod tests {
             config.global,
             Global {
                 check_interval: Duration::from_secs(600),
-                cacert: PathBuf::from(DEFAULT_CACERT),
+                cacert: Path::new(DEFAULT_CACERT).into(),
                 timeout: Duration::from_secs(30),
             }
         );
@@ -1319,7 +1328,7 @@ mod tests {
                 ipv6_suffix: None,
                 prefix_interface: "lan".into(),
                 server: DEFAULT_SERVER.into(),
-                cacert: PathBuf::from(DEFAULT_CACERT),
+                cacert: Path::new(DEFAULT_CACERT).into(),
                 api: None,
             }]
         );
@@ -1345,7 +1354,7 @@ mod tests {
             config.global,
             Global {
                 check_interval: Duration::from_secs(30),
-                cacert: PathBuf::from("/etc/my-ca.pem"),
+                cacert: Path::new("/etc/my-ca.pem").into(),
                 timeout: Duration::from_secs(3600),
             }
         );
@@ -1354,7 +1363,7 @@ mod tests {
     #[test]
     fn the_global_section_may_come_after_the_records_and_be_anonymous() {
         let config = config(&format!("{HOME}config dynhost\n\toption cacert '/ca'\n"));
-        assert_eq!(config.records[0].cacert, PathBuf::from("/ca"));
+        assert_eq!(&*config.records[0].cacert, Path::new("/ca"));
     }
 
     #[test]
@@ -1453,8 +1462,8 @@ mod tests {
             home_with(&[("cacert", "/own.pem")])
         );
         let records = config(&text).records;
-        assert_eq!(records[0].cacert, PathBuf::from("/own.pem"));
-        assert_eq!(records[1].cacert, PathBuf::from("/global.pem"));
+        assert_eq!(&*records[0].cacert, Path::new("/own.pem"));
+        assert_eq!(&*records[1].cacert, Path::new("/global.pem"));
     }
 
     #[test]
@@ -1614,15 +1623,9 @@ mod tests {
     #[test]
     fn families_and_their_default_interfaces() {
         let ipv6 = home(&[("family", "ipv6")]);
-        assert_eq!(
-            (ipv6.family, ipv6.interface.as_str()),
-            (Family::Ipv6, "wan6")
-        );
+        assert_eq!((ipv6.family, &*ipv6.interface), (Family::Ipv6, "wan6"));
         let ipv4 = home(&[("family", "ipv4")]);
-        assert_eq!(
-            (ipv4.family, ipv4.interface.as_str()),
-            (Family::Ipv4, "wan")
-        );
+        assert_eq!((ipv4.family, &*ipv4.interface), (Family::Ipv4, "wan"));
         for bad in ["IPv4", "inet6", "4"] {
             assert_refused("family", bad);
         }
@@ -1983,7 +1986,7 @@ mod tests {
     fn an_api_record_needs_no_dynhost_login() {
         let record = api_with(&[]).expect("valid").records.remove(0);
         assert_eq!(record.hostname, "example.com");
-        assert_eq!((record.username.as_str(), record.server.as_str()), ("", ""));
+        assert_eq!((record.username.as_str(), &*record.server), ("", ""));
         assert_eq!(
             record.api,
             Some(Api {
@@ -2136,7 +2139,10 @@ mod tests {
             "dynhost",
             &format!("config dynhost\n\toption cacert '{}'\n{HOME}", ca.display()),
         );
-        assert_eq!(Config::load(&path).expect("loads").records[0].cacert, ca);
+        assert_eq!(
+            Config::load(&path).expect("loads").records[0].cacert,
+            ca.into()
+        );
     }
 
     #[test]

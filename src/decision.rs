@@ -302,7 +302,7 @@ pub fn fingerprint(record: &Record, key: &[u8]) -> String {
         record.username.as_str(),
         record.password.expose(),
         record.family.name(),
-        record.server.as_str(),
+        &record.server,
     ];
     let api = record.api.as_ref().map(crate::config::Api::identity);
     let mut context =

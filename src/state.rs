@@ -490,7 +490,7 @@ pub(crate) mod tests {
             ipv6_suffix: None,
             prefix_interface: "lan".into(),
             server: "https://dns.eu.ovhapis.com".into(),
-            cacert: "/etc/ssl/certs/ca-certificates.crt".into(),
+            cacert: Path::new("/etc/ssl/certs/ca-certificates.crt").into(),
             api: None,
         }
     }
