@@ -551,6 +551,11 @@ impl<'a> Parser<'a> {
 
     /// `assert_eol`.
     fn end_of_statement(&mut self) -> Result<(), SyntaxError> {
+        // The usual end, a line's: reading an argument there changes nothing and finds none.
+        self.skip_whitespace();
+        if self.cur() == 0 {
+            return Ok(());
+        }
         let extra = self.argument()?;
         if !extra.text.is_empty() {
             return Err(SyntaxError::new(extra.line, "too many arguments"));
