@@ -170,6 +170,9 @@ pub enum Error {
     /// `run` could not set up or keep watching its events (signals, address notifications);
     /// procd restarts it.
     Daemon(String),
+    /// A command's output could not be written (a full disk behind a redirection). A reader
+    /// that stopped reading (`dynhost status | head`) is not an error.
+    Output(std::io::Error),
 }
 
 impl Error {
@@ -186,7 +189,8 @@ impl Error {
             | Error::Backoff { .. }
             | Error::SendLimit { .. }
             | Error::StateNotSaved { .. }
-            | Error::Daemon(_) => Severity::Transient,
+            | Error::Daemon(_)
+            | Error::Output(_) => Severity::Transient,
             Error::Unrefreshed(error) => error.severity(),
             Error::Refused(_) | Error::ApiRefused { .. } => Severity::Permanent,
         }
@@ -261,6 +265,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Daemon(message) => write!(f, "{message}"),
+            Error::Output(source) => write!(f, "cannot write the output: {source}"),
         }
     }
 }

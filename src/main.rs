@@ -1,6 +1,6 @@
 #![deny(unsafe_code)]
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -55,11 +55,11 @@ fn init_logging(cli: &Cli) {
 fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
     match &cli.command {
         Command::Help => {
-            println!("{}", cli::USAGE);
+            print(cli::USAGE)?;
             Ok(None)
         }
         Command::Version => {
-            println!("dynhost {}", env!("CARGO_PKG_VERSION"));
+            print(format_args!("dynhost {}", env!("CARGO_PKG_VERSION")))?;
             Ok(None)
         }
         Command::Update(selection) => {
@@ -93,10 +93,12 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         Command::Status { json } => {
             let config = Config::load(&cli.config)?;
             let state_dir = StateDir::open_to_read(&cli.state_dir)?;
-            println!(
-                "{}",
-                report::status(&config, &state_dir, clock::unix_now(), *json)
-            );
+            print(report::status(
+                &config,
+                &state_dir,
+                clock::unix_now(),
+                *json,
+            ))?;
             // As after an update: the process ends here, and freeing 1,000 records one by one
             // would only cost time.
             std::mem::forget(config);
@@ -106,7 +108,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             let config = match Config::load(&cli.config) {
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
                     let timeout = Duration::from_secs(config::DEFAULT_TIMEOUT_SECS);
-                    println!("{}", report::check_machine(&cli.config, timeout, *json));
+                    print(report::check_machine(&cli.config, timeout, *json))?;
                     return Ok(None);
                 }
                 loaded => loaded?,
@@ -120,7 +122,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 clock::unix_now(),
                 *json,
             );
-            println!("{text}");
+            print(text)?;
             Ok((!all_found).then_some(Severity::Transient))
         }
         Command::ApiCredential {
@@ -140,9 +142,20 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 zones: &zones,
             };
             let mut transport = transport::Https::new(global.timeout);
-            println!("{}", credential::ask(&ask, &global.cacert, &mut transport)?);
+            print(credential::ask(&ask, &global.cacert, &mut transport)?)?;
             Ok(None)
         }
+    }
+}
+
+/// Writes a command's output and its line end. A reader that stopped reading (`| head`) ends
+/// the output quietly, as it does other tools': `println!` would panic, and a panic aborts the
+/// process with an illegal instruction, which the kernel logs as a crash.
+fn print(text: impl std::fmt::Display) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(error) if error.kind() != ErrorKind::BrokenPipe => Err(Error::Output(error)),
+        _ => Ok(()),
     }
 }
 

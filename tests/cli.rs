@@ -174,3 +174,48 @@ fn a_record_name_from_the_command_line_is_shown_escaped() {
     let out = env.run(&config, &["update", "-r", "of\nfice\x1b[31m"]);
     assert_usage_error(&out, &server, &["no record named 'of\\nfice\\u{1b}[31m'"]);
 }
+
+/// The binary run directly with `args`, a clean environment and `stdout`.
+fn run_with_stdout(args: &[&str], stdout: impl Into<std::process::Stdio>) -> std::process::Output {
+    let argv = bin_command();
+    std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .args(args)
+        .env_clear()
+        .env("PATH", CLEAN_PATH)
+        .stdout(stdout)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A reader that stopped reading (`dynhost status | head`) ends the output quietly; it used to
+/// end the process with an illegal instruction, logged by the kernel as a crash.
+#[test]
+fn output_nobody_reads_ends_quietly() {
+    for args in [["--version"], ["--help"]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = run_with_stdout(&args, writer);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", out.status);
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Output that cannot be written (a full disk behind a redirection) is one error line and
+/// exit code 1.
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = run_with_stdout(&["--version"], full);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+}
