@@ -59,7 +59,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             Ok(None)
         }
         Command::Version => {
-            print(format_args!("dynhost {}", env!("CARGO_PKG_VERSION")))?;
+            print(concat!("dynhost ", env!("CARGO_PKG_VERSION")))?;
             Ok(None)
         }
         Command::Update(selection) => {
@@ -93,7 +93,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
         Command::Status { json } => {
             let config = Config::load(&cli.config)?;
             let state_dir = StateDir::open_to_read(&cli.state_dir)?;
-            print(report::status(
+            print(&report::status(
                 &config,
                 &state_dir,
                 clock::unix_now(),
@@ -108,7 +108,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
             let config = match Config::load(&cli.config) {
                 Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
                     let timeout = Duration::from_secs(config::DEFAULT_TIMEOUT_SECS);
-                    print(report::check_machine(&cli.config, timeout, *json))?;
+                    print(&report::check_machine(&cli.config, timeout, *json))?;
                     return Ok(None);
                 }
                 loaded => loaded?,
@@ -122,7 +122,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 clock::unix_now(),
                 *json,
             );
-            print(text)?;
+            print(&text)?;
             Ok((!all_found).then_some(Severity::Transient))
         }
         Command::ApiCredential {
@@ -142,7 +142,7 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
                 zones: &zones,
             };
             let mut transport = transport::Https::new(global.timeout);
-            print(credential::ask(&ask, &global.cacert, &mut transport)?)?;
+            print(&credential::ask(&ask, &global.cacert, &mut transport)?)?;
             Ok(None)
         }
     }
@@ -151,9 +151,12 @@ fn execute(cli: &Cli) -> Result<Option<Severity>, Error> {
 /// Writes a command's output and its line end. A reader that stopped reading (`| head`) ends
 /// the output quietly, as it does other tools': `println!` would panic, and a panic aborts the
 /// process with an illegal instruction, which the kernel logs as a crash.
-fn print(text: impl std::fmt::Display) -> Result<(), Error> {
+fn print(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+    let written = (out.write_all(text.as_bytes()))
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
         Err(error) if error.kind() != ErrorKind::BrokenPipe => Err(Error::Output(error)),
         _ => Ok(()),
     }
